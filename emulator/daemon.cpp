@@ -1,0 +1,145 @@
+#include "emulator/daemon.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <pthread.h>
+
+#include <fmt/format.h>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "emulator/dispatcher.hpp"
+#include "events/router.hpp"
+#include "http/server.hpp"
+#include "services/service.hpp"
+#include "stack/stack_file.hpp"
+#include "store/store.hpp"
+#include "stratus_version.hpp"
+
+namespace stratus::emulator {
+
+namespace {
+
+void print_stack_errors(const std::vector<stack::StackError>& errors) {
+  for (const auto& e : errors) fmt::print(stderr, "stratus: invalid stack file: {}\n", e.to_string());
+}
+
+// Blocks SIGINT/SIGTERM in this thread and every thread started after, so that only sigwait() sees them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+}  // namespace
+
+int validate(const std::string& file) {
+  stack::Stack parsed;
+  std::vector<stack::StackError> errors;
+  if (!stack::load_stack_file(file, parsed, errors)) {
+    print_stack_errors(errors);
+    return kExitBadConfig;
+  }
+  fmt::print("{}: {} resource(s), in apply order:\n", file, parsed.resources.size());
+  for (const auto& r : parsed.resources) fmt::print("  {} ({})\n", r.logical_id, r.type);
+  return kExitOk;
+}
+
+int serve(const ServeOptions& options) {
+  log::configure(options.log_level, options.log_format);
+  sigset_t stop_signals = block_stop_signals();
+
+  // 1. The stack file is checked before anything else happens: an invalid one stops the daemon before it
+  //    listens, with exit code 2.
+  stack::Stack stack_doc;
+  if (!options.config_file.empty()) {
+    std::vector<stack::StackError> errors;
+    if (!stack::load_stack_file(options.config_file, stack_doc, errors)) {
+      print_stack_errors(errors);
+      return kExitBadConfig;
+    }
+  }
+
+  // 2. State.
+  StoreOptions store_options;
+  store_options.ephemeral = options.ephemeral;
+  store_options.data_dir = options.data_dir;
+  store_options.sync_writes = options.sync_writes;
+  Status status;
+  std::unique_ptr<Store> store = Store::open(store_options, status);
+  if (!store) {
+    fmt::print(stderr, "stratus: cannot open the store: {}\n", status.message);
+    return kExitFailure;
+  }
+
+  // 3. Services and the event router. Services register here as they are built.
+  services::Registry registry;
+  std::unique_ptr<http::Server> server;
+  events::Router router([&server](std::function<void()> task) {
+    if (server) server->post(std::move(task));
+  });
+
+  // 4. Apply the stack: create or update every resource it declares (idempotent across restarts).
+  if (!stack_doc.resources.empty()) {
+    stack::StackApplier applier;
+    std::vector<stack::StackError> errors;
+    stack::ApplyContext context;
+    context.account = options.account_id;
+    context.region = options.default_region;
+    if (!applier.apply(stack_doc, context, errors)) {
+      print_stack_errors(errors);
+      store->close();
+      return kExitBadConfig;
+    }
+  }
+
+  // 5. Listen.
+  DispatcherConfig dispatcher_config;
+  dispatcher_config.account_id = options.account_id;
+  dispatcher_config.default_region = options.default_region;
+  dispatcher_config.persistent = !options.ephemeral;
+  dispatcher_config.data_dir = store->data_dir();
+  dispatcher_config.version = STRATUS_VERSION;
+  Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
+  http::ServerOptions server_options;
+  server_options.host = options.host;
+  server_options.port = options.port;
+  server_options.threads = options.threads;
+  server_options.header_timeout = options.header_timeout;
+  server_options.idle_timeout = options.idle_timeout;
+  server = std::make_unique<http::Server>(server_options, dispatcher);
+  std::string error;
+  if (!server->listen(error)) {
+    fmt::print(stderr, "stratus: {}\n", error);
+    server.reset();
+    store->close();
+    return kExitFailure;
+  }
+  server->start();
+  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::fprintf(stdout, "stratus ready on http://%s:%u\n", host.c_str(), static_cast<unsigned>(server->port()));
+  std::fflush(stdout);
+  log::info("daemon", "state: {}", options.ephemeral ? "ephemeral" : "persistent in " + store->data_dir());
+  if (!options.config_file.empty()) {
+    log::info("daemon", "stack {}: {} resource(s) applied", options.config_file, stack_doc.resources.size());
+  }
+
+  // 6. Wait for SIGTERM/SIGINT, then stop in order: no new requests, in-flight ones finish, services stop,
+  //    the store closes.
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::info("daemon", "received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  server->shutdown(options.shutdown_grace);
+  registry.shutdown_all();
+  server.reset();
+  store->close();
+  log::info("daemon", "stopped");
+  return kExitOk;
+}
+
+}  // namespace stratus::emulator

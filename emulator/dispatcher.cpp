@@ -1,0 +1,221 @@
+#include "emulator/dispatcher.hpp"
+
+#include <exception>
+#include <memory>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "protocol/protocol.hpp"
+
+namespace stratus::emulator {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::uint64_t kInternalBodyLimit = 1024 * 1024;
+// Requests whose operation is not implemented (or unknown) are read up to this size and then answered
+// with the same error the operation would get.
+constexpr std::uint64_t kUnimplementedBodyLimit = 1024 * 1024;
+// AWS's own request limits, by service, for operations that are implemented. S3 bodies will be streamed.
+std::uint64_t body_limit_for(std::string_view service) {
+  if (service == "lambda") return 80ull * 1024 * 1024;      // 50 MB zip, base64 in JSON
+  if (service == "s3") return 5ull * 1024 * 1024 * 1024;    // 5 GB single PUT
+  if (service == "apigateway" || service == "apigatewayv2") return 10ull * 1024 * 1024;
+  return 16ull * 1024 * 1024;
+}
+
+bool is_form(const http::Request& r) {
+  return r.headers.get("Content-Type").starts_with("application/x-www-form-urlencoded");
+}
+
+http::Response json_response(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.headers.add("Content-Type", "application/json");
+  r.body = body.dump();
+  return r;
+}
+
+AwsError not_implemented_error(const protocol::Identified& id) {
+  return AwsError::receiver(
+      501, "NotImplemented",
+      fmt::format("Stratus does not implement {}:{} yet (see docs/services/{}.md for what is covered)", id.service,
+                  id.operation, id.service));
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(DispatcherConfig config, services::Registry& registry, const Clock& clock)
+    : config_(std::move(config)), registry_(registry), clock_(clock), started_ms_(clock.now_ms()) {}
+
+http::BodyPlan Dispatcher::plan_body(const http::Request& head) {
+  http::BodyPlan plan;
+  if (head.path.starts_with("/_stratus/")) {
+    plan.limit = kInternalBodyLimit;
+    return plan;
+  }
+  // The head alone names service and operation for every protocol but query, whose Action is in the body.
+  protocol::Identified id = protocol::identify(head);
+  if (id.protocol == protocol::Protocol::query && is_form(head) && id.operation.empty()) {
+    plan.limit = body_limit_for(id.service);
+    return plan;
+  }
+  bool implemented = !id.error && !id.unknown_operation && !id.operation.empty() &&
+                     registry_.find_operation(id.service, id.operation) != nullptr;
+  plan.limit = implemented ? body_limit_for(id.service) : kUnimplementedBodyLimit;
+  return plan;
+}
+
+http::Response Dispatcher::body_too_large(const http::Request& head) {
+  protocol::Identified id = protocol::identify(head);
+  const protocol::ServiceModel* model = protocol::find_model(id.service);
+  std::string request_id = new_request_id();
+  AwsError error;
+  bool implemented = !id.error && !id.unknown_operation && !id.operation.empty() &&
+                     registry_.find_operation(id.service, id.operation) != nullptr;
+  if (id.error) {
+    error = *id.error;
+  } else if (!implemented && !id.operation.empty()) {
+    error = id.unknown_operation ? protocol::unknown_operation_error(id) : not_implemented_error(id);
+  } else if (id.protocol == protocol::Protocol::rest_xml) {
+    error = AwsError::sender(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+  } else {
+    error = AwsError::sender(413, "RequestEntityTooLarge", "Request body exceeds the size this operation accepts");
+  }
+  http::Response response = protocol::encode_error(model, id.protocol, error, request_id, head.method == "HEAD");
+  response.close = true;
+  return response;
+}
+
+std::string Dispatcher::health_json() const {
+  json services = json::object();
+  for (const auto& entry : services::catalog()) {
+    std::size_t implemented = 0;
+    for (auto op : entry.operations) {
+      if (registry_.find_operation(entry.service, op)) ++implemented;
+    }
+    services[std::string(entry.service)] = {
+        {"state", implemented == 0 ? "not_implemented" : "running"},
+        {"protocol", entry.protocol},
+        {"operations", {{"implemented", implemented}, {"total", entry.operations.size()}}},
+    };
+  }
+  json doc = {
+      {"status", "running"},
+      {"version", config_.version},
+      {"uptime_ms", clock_.now_ms() - started_ms_},
+      {"pid", static_cast<long>(::getpid())},
+      {"account", config_.account_id},
+      {"default_region", config_.default_region},
+      {"persistent", config_.persistent},
+      {"services", services},
+  };
+  if (config_.persistent) doc["data_dir"] = config_.data_dir;
+  return doc.dump();
+}
+
+void Dispatcher::handle(http::Request request, http::Respond respond) {
+  // Answers at most once, whatever a handler does (reply then throw, throw then reply later).
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  http::Respond once = [answered, respond = std::move(respond)](http::Response response) {
+    if (!answered->exchange(true)) respond(std::move(response));
+  };
+  try {
+    if (request.path.starts_with("/_stratus/") || request.path == "/_stratus") {
+      handle_internal(request, once);
+      return;
+    }
+    handle_aws(std::move(request), once);
+  } catch (const std::exception& e) {
+    // Nothing a request does may take the daemon down: answer 500 and keep serving.
+    log::error("dispatch", "unhandled exception: {}", e.what());
+    once(json_response(500, {{"__type", "InternalFailure"}, {"message", e.what()}}));
+  }
+}
+
+void Dispatcher::handle_internal(const http::Request& request, http::Respond& respond) {
+  if (request.path == "/_stratus/health") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      auto r = json_response(405, {{"message", "Method Not Allowed"}});
+      r.headers.add("Allow", "GET, HEAD");
+      respond(std::move(r));
+      return;
+    }
+    http::Response r;
+    r.headers.add("Content-Type", "application/json");
+    r.headers.add("Cache-Control", "no-store");
+    r.body = health_json();
+    respond(std::move(r));
+    return;
+  }
+  respond(json_response(404, {{"message", fmt::format("no such Stratus endpoint: {}", request.path)}}));
+}
+
+void Dispatcher::handle_aws(http::Request request, http::Respond respond) {
+  std::string request_id = new_request_id();
+  protocol::Identified id = protocol::identify(request);
+  bool head_request = request.method == "HEAD";
+  if (id.region.empty()) id.region = config_.default_region;
+  log::debug("dispatch", "{} {} -> {}:{} ({}) region={}", request.method, request.target, id.service,
+             id.operation, protocol::protocol_name(id.protocol), id.region);
+
+  if (id.service == "execute-api") {
+    // API Gateway invocations ({apiId}.execute-api.localhost) arrive with the API Gateway work.
+    respond(json_response(404, {{"message", "Not Found"}}));
+    return;
+  }
+  const protocol::ServiceModel* model = protocol::find_model(id.service);
+  auto fail = [&](const AwsError& error) {
+    respond(protocol::encode_error(model, id.protocol, error, request_id, head_request));
+  };
+  if (id.error) return fail(*id.error);
+  if (id.unknown_operation || id.operation.empty() || !model) return fail(protocol::unknown_operation_error(id));
+  const protocol::OperationModel* operation = model->operation(id.operation);
+  if (!operation) return fail(protocol::unknown_operation_error(id));
+  const services::OperationSpec* spec = registry_.find_operation(id.service, id.operation);
+  if (!spec) return fail(not_implemented_error(id));
+
+  json input;
+  if (auto error = protocol::decode_input(*model, *operation, request, id, input)) return fail(*error);
+  if (spec->rules == services::InputRules::model) {
+    if (auto error = protocol::validate_input(*model, *operation, input)) return fail(*error);
+  }
+
+  // The request must outlive the handler's asynchronous work: the context points into it.
+  auto owned_request = std::make_shared<http::Request>(std::move(request));
+  auto ctx = std::make_shared<services::CallContext>();
+  ctx->request_id = request_id;
+  ctx->account = config_.account_id;
+  ctx->region = id.region;
+  ctx->service = id.service;
+  ctx->operation = id.operation;
+  ctx->host = std::string(owned_request->headers.get("Host"));
+  ctx->now_ms = clock_.now_ms();
+  ctx->request = owned_request.get();
+  auto reply = [model, operation, protocol = id.protocol, request_id, head_request, respond, owned_request,
+                ctx](services::Outcome outcome) {
+    if (outcome.error) {
+      respond(protocol::encode_error(model, protocol, *outcome.error, request_id, head_request));
+      return;
+    }
+    const std::string* raw = outcome.raw_payload ? &*outcome.raw_payload : nullptr;
+    respond(protocol::encode_output(protocol, *model, *operation, outcome.output, request_id, raw));
+  };
+  try {
+    spec->handler(*ctx, input, std::move(reply));
+  } catch (const std::exception& e) {
+    // A bug in one operation costs that request, answered as AWS answers its own internal errors.
+    log::error("dispatch", "{}:{} threw: {}", id.service, id.operation, e.what());
+    bool s3 = id.protocol == protocol::Protocol::rest_xml;
+    fail(AwsError::receiver(500, s3 ? "InternalError" : "InternalFailure",
+                            s3 ? "We encountered an internal error. Please try again."
+                               : "The request processing has failed because of an unknown error."));
+  }
+}
+
+}  // namespace stratus::emulator

@@ -1,0 +1,46 @@
+#pragma once
+// The request -> service -> response path: implements http::Handler for the one port.
+//   /_stratus/...          the daemon's own endpoints (health)
+//   everything else        protocol::identify -> decode -> input rules -> operation handler -> encode
+// Operations AWS defines that this build does not implement answer 501 NotImplemented; operations AWS does
+// not define answer the unknown-operation error each protocol's clients expect.
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "common/clock.hpp"
+#include "http/http_types.hpp"
+#include "services/service.hpp"
+
+namespace stratus::emulator {
+
+struct DispatcherConfig {
+  std::string account_id = "000000000000";
+  std::string default_region = "us-east-1";
+  bool persistent = false;
+  std::string data_dir;
+  std::string version;
+};
+
+class Dispatcher final : public http::Handler {
+ public:
+  Dispatcher(DispatcherConfig config, services::Registry& registry, const Clock& clock);
+
+  http::BodyPlan plan_body(const http::Request& head) override;
+  void handle(http::Request request, http::Respond respond) override;
+  http::Response body_too_large(const http::Request& head) override;
+
+  // The /_stratus/health document.
+  std::string health_json() const;
+
+ private:
+  void handle_internal(const http::Request& request, http::Respond& respond);
+  void handle_aws(http::Request request, http::Respond respond);
+
+  DispatcherConfig config_;
+  services::Registry& registry_;
+  const Clock& clock_;
+  std::int64_t started_ms_;
+};
+
+}  // namespace stratus::emulator

@@ -1,0 +1,167 @@
+#include "emulator/options.hpp"
+
+#include <charconv>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace stratus::emulator {
+
+const char* usage() {
+  return R"(usage: stratus <command> [options]
+
+commands:
+  serve                 run the daemon (default when only options are given)
+  validate FILE         check a stack file and print its resources in apply order
+  coverage [SERVICE]    print the coverage table of one service (or all) as Markdown
+  version               print the version
+  help                  print this help
+
+serve options:
+  --host ADDR           address to bind (default 127.0.0.1)
+  --port N              port to listen on (default 4566; 0 picks a free port)
+  --data-dir DIR        where state is kept (default ./.stratus); survives restarts
+  --ephemeral           keep nothing: state lives in a private temporary directory removed at exit
+  --sync-writes         fsync every write (survives power loss, not only a crash of the daemon)
+  --config FILE         stack file to apply at start (YAML or JSON; see config/)
+  --account-id ID       12-digit account id (default 000000000000)
+  --region REGION       region for requests that carry none (default us-east-1)
+  --log-level LEVEL     debug|info|warn|error|off (default info)
+  --log-format FORMAT   text|json (default text)
+  --threads N           I/O threads (default: one per core)
+  --header-timeout-ms N time allowed for a request head to arrive (default 10000)
+  --idle-timeout-ms N   time a keep-alive connection may wait for its next request (default 60000)
+  --shutdown-grace-ms N time in-flight requests get to finish on SIGTERM (default 1500)
+)";
+}
+
+namespace {
+
+bool parse_number(std::string_view text, std::uint64_t max, std::uint64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out <= max;
+}
+
+bool valid_account_id(std::string_view id) {
+  if (id.size() != 12) return false;
+  for (char c : id) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  std::size_t i = 0;
+  if (args.empty()) {
+    out.command = Command::help;
+    return std::nullopt;
+  }
+  std::string_view first = args[0];
+  if (first == "serve") {
+    out.command = Command::serve;
+    ++i;
+  } else if (first == "validate") {
+    out.command = Command::validate;
+    ++i;
+  } else if (first == "coverage") {
+    out.command = Command::coverage;
+    ++i;
+  } else if (first == "version" || first == "--version") {
+    out.command = Command::version;
+    return std::nullopt;
+  } else if (first == "help" || first == "--help" || first == "-h") {
+    out.command = Command::help;
+    return std::nullopt;
+  } else if (first.starts_with("--")) {
+    out.command = Command::serve;
+  } else {
+    return fmt::format("unknown command '{}'", first);
+  }
+
+  ServeOptions& o = out.serve;
+  bool data_dir_given = false;
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    std::string_view value;
+    bool has_inline_value = false;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    auto need_value = [&](std::string_view& v) -> bool {
+      if (has_inline_value) {
+        v = value;
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    auto number = [&](std::uint64_t max, std::uint64_t& n) -> std::optional<std::string> {
+      std::string_view v;
+      if (!need_value(v)) return fmt::format("{} needs a value", arg);
+      if (!parse_number(v, max, n)) return fmt::format("{}: '{}' is not a number from 0 to {}", arg, v, max);
+      return std::nullopt;
+    };
+    if (!arg.starts_with("--")) {
+      if (out.command == Command::serve) return fmt::format("unexpected argument '{}'", arg);
+      out.args.emplace_back(arg);
+      continue;
+    }
+    if (out.command != Command::serve) return fmt::format("unknown option '{}'", arg);
+    std::string_view v;
+    std::uint64_t n = 0;
+    if (arg == "--host") {
+      if (!need_value(v) || v.empty()) return "--host needs an address";
+      o.host = v;
+    } else if (arg == "--port") {
+      if (auto e = number(65535, n)) return e;
+      o.port = static_cast<std::uint16_t>(n);
+    } else if (arg == "--data-dir") {
+      if (!need_value(v) || v.empty()) return "--data-dir needs a directory";
+      o.data_dir = v;
+      data_dir_given = true;
+    } else if (arg == "--ephemeral") {
+      o.ephemeral = true;
+    } else if (arg == "--sync-writes") {
+      o.sync_writes = true;
+    } else if (arg == "--config") {
+      if (!need_value(v) || v.empty()) return "--config needs a file";
+      o.config_file = v;
+    } else if (arg == "--account-id") {
+      if (!need_value(v) || !valid_account_id(v)) return "--account-id needs 12 digits";
+      o.account_id = v;
+    } else if (arg == "--region") {
+      if (!need_value(v) || v.empty()) return "--region needs a region name";
+      o.default_region = v;
+    } else if (arg == "--log-level") {
+      if (!need_value(v) || !log::parse_level(v, o.log_level)) return "--log-level must be debug|info|warn|error|off";
+    } else if (arg == "--log-format") {
+      if (!need_value(v) || (v != "text" && v != "json")) return "--log-format must be text|json";
+      o.log_format = v == "json" ? log::Format::json : log::Format::text;
+    } else if (arg == "--threads") {
+      if (auto e = number(256, n)) return e;
+      o.threads = static_cast<unsigned>(n);
+    } else if (arg == "--header-timeout-ms") {
+      if (auto e = number(3'600'000, n)) return e;
+      o.header_timeout = std::chrono::milliseconds(n);
+    } else if (arg == "--idle-timeout-ms") {
+      if (auto e = number(3'600'000, n)) return e;
+      o.idle_timeout = std::chrono::milliseconds(n);
+    } else if (arg == "--shutdown-grace-ms") {
+      if (auto e = number(60'000, n)) return e;
+      o.shutdown_grace = std::chrono::milliseconds(n);
+    } else {
+      return fmt::format("unknown option '{}'", arg);
+    }
+  }
+  if (o.ephemeral && data_dir_given) return "--data-dir and --ephemeral exclude each other";
+  return std::nullopt;
+}
+
+}  // namespace stratus::emulator
