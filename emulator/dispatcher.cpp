@@ -18,10 +18,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uint64_t kInternalBodyLimit = 1024 * 1024;
-// Requests whose operation is not implemented (or unknown) are read up to this size and then answered
-// with the same error the operation would get.
-constexpr std::uint64_t kUnimplementedBodyLimit = 1024 * 1024;
-// AWS's own request limits, by service, for operations that are implemented. S3 bodies will be streamed.
+// AWS's own request limits, by service. S3 bodies are streamed (never held whole) once S3 is built.
 std::uint64_t body_limit_for(std::string_view service) {
   if (service == "lambda") return 80ull * 1024 * 1024;      // 50 MB zip, base64 in JSON
   if (service == "s3") return 5ull * 1024 * 1024 * 1024;    // 5 GB single PUT
@@ -29,9 +26,14 @@ std::uint64_t body_limit_for(std::string_view service) {
   return 16ull * 1024 * 1024;
 }
 
-bool is_form(const http::Request& r) {
-  return r.headers.get("Content-Type").starts_with("application/x-www-form-urlencoded");
-}
+// Consumes a body nobody needs (an S3 request for an operation this build lacks) without keeping it, so
+// the client gets the operation's own error after sending its body, with memory bounded.
+class DiscardSink final : public http::BodySink {
+ public:
+  void on_data(std::string_view) override {}
+  void on_end() override {}
+  void on_abort() override {}
+};
 
 http::Response json_response(int status, const json& body) {
   http::Response r;
@@ -55,39 +57,39 @@ Dispatcher::Dispatcher(DispatcherConfig config, services::Registry& registry, co
 
 http::BodyPlan Dispatcher::plan_body(const http::Request& head) {
   http::BodyPlan plan;
-  if (head.path.starts_with("/_stratus/")) {
+  if (head.path.starts_with("/_stratus")) {
     plan.limit = kInternalBodyLimit;
     return plan;
   }
-  // The head alone names service and operation for every protocol but query, whose Action is in the body.
+  // The head names service and operation for every protocol but query, whose Action is in the body.
   protocol::Identified id = protocol::identify(head);
-  if (id.protocol == protocol::Protocol::query && is_form(head) && id.operation.empty()) {
-    plan.limit = body_limit_for(id.service);
-    return plan;
-  }
+  plan.limit = body_limit_for(id.service);
   bool implemented = !id.error && !id.unknown_operation && !id.operation.empty() &&
                      registry_.find_operation(id.service, id.operation) != nullptr;
-  plan.limit = implemented ? body_limit_for(id.service) : kUnimplementedBodyLimit;
+  // Only REST-XML (S3) takes its input from headers and path alone; other protocols decode the body first,
+  // so a malformed body is reported before "not implemented", as AWS validates before it dispatches.
+  // A form body may carry a query-protocol Action that changes what the request is: never discard it.
+  bool form = head.headers.get("Content-Type").starts_with("application/x-www-form-urlencoded");
+  if (!implemented && !form && !id.error && id.protocol == protocol::Protocol::rest_xml) {
+    plan.sink = std::make_shared<DiscardSink>();
+  }
   return plan;
 }
 
 http::Response Dispatcher::body_too_large(const http::Request& head) {
+  if (head.path.starts_with("/_stratus")) {
+    auto r = json_response(413, {{"message", "Request body too large"}});
+    r.close = true;
+    return r;
+  }
   protocol::Identified id = protocol::identify(head);
   const protocol::ServiceModel* model = protocol::find_model(id.service);
-  std::string request_id = new_request_id();
-  AwsError error;
-  bool implemented = !id.error && !id.unknown_operation && !id.operation.empty() &&
-                     registry_.find_operation(id.service, id.operation) != nullptr;
-  if (id.error) {
-    error = *id.error;
-  } else if (!implemented && !id.operation.empty()) {
-    error = id.unknown_operation ? protocol::unknown_operation_error(id) : not_implemented_error(id);
-  } else if (id.protocol == protocol::Protocol::rest_xml) {
-    error = AwsError::sender(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
-  } else {
-    error = AwsError::sender(413, "RequestEntityTooLarge", "Request body exceeds the size this operation accepts");
-  }
-  http::Response response = protocol::encode_error(model, id.protocol, error, request_id, head.method == "HEAD");
+  AwsError error = id.protocol == protocol::Protocol::rest_xml
+                       ? AwsError::sender(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+                       : AwsError::sender(413, "RequestEntityTooLarge",
+                                          "Request body exceeds the size this service accepts");
+  http::Response response =
+      protocol::encode_error(model, id.protocol, error, new_request_id(), head.method == "HEAD");
   response.close = true;
   return response;
 }
@@ -178,10 +180,11 @@ void Dispatcher::handle_aws(http::Request request, http::Respond respond) {
   const protocol::OperationModel* operation = model->operation(id.operation);
   if (!operation) return fail(protocol::unknown_operation_error(id));
   const services::OperationSpec* spec = registry_.find_operation(id.service, id.operation);
-  if (!spec) return fail(not_implemented_error(id));
-
   json input;
-  if (auto error = protocol::decode_input(*model, *operation, request, id, input)) return fail(*error);
+  if (!request.sink) {
+    if (auto error = protocol::decode_input(*model, *operation, request, id, input)) return fail(*error);
+  }
+  if (!spec) return fail(not_implemented_error(id));
   if (spec->rules == services::InputRules::model) {
     if (auto error = protocol::validate_input(*model, *operation, input)) return fail(*error);
   }
