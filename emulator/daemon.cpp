@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "emulator/dispatcher.hpp"
+#include "emulator/wiring.hpp"
 #include "events/router.hpp"
 #include "http/server.hpp"
 #include "services/service.hpp"
@@ -77,16 +78,21 @@ int serve(const ServeOptions& options) {
     return kExitFailure;
   }
 
-  // 3. Services and the event router. Services register here as they are built.
+  // 3. Services and the event router.
   services::Registry registry;
   std::unique_ptr<http::Server> server;
   events::Router router([&server](std::function<void()> task) {
     if (server) server->post(std::move(task));
   });
+  stack::StackApplier applier;
+  ServiceEnvironment environment;
+  environment.store = store.get();
+  environment.clock = &SystemClock::instance();
+  environment.account_id = options.account_id;
+  register_services(environment, registry, &applier);
 
   // 4. Apply the stack: create or update every resource it declares (idempotent across restarts).
   if (!stack_doc.resources.empty()) {
-    stack::StackApplier applier;
     std::vector<stack::StackError> errors;
     stack::ApplyContext context;
     context.account = options.account_id;

@@ -95,6 +95,23 @@ http::Response Dispatcher::body_too_large(const http::Request& head) {
 }
 
 std::string Dispatcher::health_json() const {
+  // The registry is fixed after start-up, so the per-service part is computed once.
+  std::call_once(services_health_once_, [this] { services_health_ = services_health(); });
+  json doc = {
+      {"status", "running"},
+      {"version", config_.version},
+      {"uptime_ms", clock_.now_ms() - started_ms_},
+      {"pid", static_cast<long>(::getpid())},
+      {"account", config_.account_id},
+      {"default_region", config_.default_region},
+      {"persistent", config_.persistent},
+      {"services", services_health_},
+  };
+  if (config_.persistent) doc["data_dir"] = config_.data_dir;
+  return doc.dump();
+}
+
+json Dispatcher::services_health() const {
   json services = json::object();
   for (const auto& entry : services::catalog()) {
     std::size_t implemented = 0;
@@ -107,18 +124,7 @@ std::string Dispatcher::health_json() const {
         {"operations", {{"implemented", implemented}, {"total", entry.operations.size()}}},
     };
   }
-  json doc = {
-      {"status", "running"},
-      {"version", config_.version},
-      {"uptime_ms", clock_.now_ms() - started_ms_},
-      {"pid", static_cast<long>(::getpid())},
-      {"account", config_.account_id},
-      {"default_region", config_.default_region},
-      {"persistent", config_.persistent},
-      {"services", services},
-  };
-  if (config_.persistent) doc["data_dir"] = config_.data_dir;
-  return doc.dump();
+  return services;
 }
 
 void Dispatcher::handle(http::Request request, http::Respond respond) {

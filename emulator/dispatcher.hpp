@@ -6,7 +6,10 @@
 // not define answer the unknown-operation error each protocol's clients expect.
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "http/http_types.hpp"
@@ -36,11 +39,14 @@ class Dispatcher final : public http::Handler {
  private:
   void handle_internal(const http::Request& request, http::Respond& respond);
   void handle_aws(http::Request request, http::Respond respond);
+  nlohmann::json services_health() const;
 
   DispatcherConfig config_;
   services::Registry& registry_;
   const Clock& clock_;
   std::int64_t started_ms_;
+  mutable std::once_flag services_health_once_;
+  mutable nlohmann::json services_health_;
 };
 
 }  // namespace stratus::emulator

@@ -5,6 +5,8 @@
 
 #include "emulator/daemon.hpp"
 #include "emulator/options.hpp"
+#include "emulator/wiring.hpp"
+#include "store/store.hpp"
 #include "services/service.hpp"
 #include "stratus_version.hpp"
 
@@ -29,7 +31,18 @@ int main(int argc, char** argv) {
       }
       return validate(cli.args[0]);
     case Command::coverage: {
-      stratus::services::Registry registry;  // the same registrations as serve (none yet)
+      // The same registrations as serve, over a throwaway store.
+      stratus::Status status;
+      auto store = stratus::Store::open(stratus::StoreOptions{"", true, false}, status);
+      if (!store) {
+        fmt::print(stderr, "stratus: cannot open a temporary store: {}\n", status.message);
+        return kExitFailure;
+      }
+      stratus::services::Registry registry;
+      ServiceEnvironment environment;
+      environment.store = store.get();
+      environment.clock = &stratus::SystemClock::instance();
+      register_services(environment, registry, nullptr);
       bool any = false;
       for (const auto& entry : stratus::services::catalog()) {
         if (!cli.args.empty() && cli.args[0] != entry.service) continue;

@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(cmake ninja-build g++ ccache pkg-config
           libboost-dev librocksdb-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
           libgtest-dev libgmock-dev
+          # Lambda (src/services/lambda): libzip unpacks Code.ZipFile packages; libssl-dev's libcrypto
+          # computes CodeSha256 (SHA-256).
+          libzip-dev libssl-dev
           python3 wrk curl)
 
 missing=()

@@ -25,7 +25,20 @@ const CatalogEntry* catalog_entry(std::string_view service) {
   return nullptr;
 }
 
-void Registry::add(std::shared_ptr<Service> service) { services_.push_back(std::move(service)); }
+namespace {
+std::string operation_key(std::string_view service, std::string_view operation) {
+  std::string key;
+  key.reserve(service.size() + operation.size() + 1);
+  key.append(service).push_back('\x1f');
+  key.append(operation);
+  return key;
+}
+}  // namespace
+
+void Registry::add(std::shared_ptr<Service> service) {
+  for (const auto& op : service->operations()) operations_[operation_key(service->name(), op.name)] = &op;
+  services_.push_back(std::move(service));
+}
 
 Service* Registry::find_service(std::string_view name) const {
   for (const auto& s : services_) {
@@ -35,12 +48,8 @@ Service* Registry::find_service(std::string_view name) const {
 }
 
 const OperationSpec* Registry::find_operation(std::string_view service, std::string_view operation) const {
-  Service* s = find_service(service);
-  if (!s) return nullptr;
-  for (const auto& op : s->operations()) {
-    if (op.name == operation) return &op;
-  }
-  return nullptr;
+  auto it = operations_.find(operation_key(service, operation));
+  return it == operations_.end() ? nullptr : it->second;
 }
 
 void Registry::shutdown_all() {

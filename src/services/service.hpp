@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -79,7 +80,8 @@ struct CatalogEntry {
 const std::vector<CatalogEntry>& catalog();
 const CatalogEntry* catalog_entry(std::string_view service);
 
-// The services this build implements. Thread-safe for lookups after start-up registration.
+// The services this build implements. Registration happens at start-up, before any lookup; lookups are
+// then thread-safe and O(1) (the dispatcher does one per request).
 class Registry {
  public:
   void add(std::shared_ptr<Service> service);
@@ -91,6 +93,7 @@ class Registry {
 
  private:
   std::vector<std::shared_ptr<Service>> services_;
+  std::unordered_map<std::string, const OperationSpec*> operations_;  // "service\x1foperation" -> spec
 };
 
 // The coverage table of one service as Markdown (operation, status, notes), from the catalog and registry.

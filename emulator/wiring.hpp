@@ -1,0 +1,27 @@
+#pragma once
+// The one place that knows every service: registers them in the registry and their stack providers in
+// the applier. Used by `serve` and by `coverage`, so the coverage tables show what `serve` runs.
+#include <memory>
+#include <string>
+
+#include "common/clock.hpp"
+#include "services/lambda/executor.hpp"
+#include "services/service.hpp"
+#include "stack/stack_file.hpp"
+#include "store/store.hpp"
+
+namespace stratus::emulator {
+
+struct ServiceEnvironment {
+  Store* store = nullptr;
+  const Clock* clock = nullptr;
+  std::string account_id = "000000000000";
+  // Runs Lambda invocations; null until the runtime is wired (Invoke then answers 501).
+  std::shared_ptr<services::lambda::FunctionExecutor> function_executor;
+};
+
+// Registers every service of this build; `applier` may be null (coverage).
+void register_services(const ServiceEnvironment& env, services::Registry& registry,
+                       stack::StackApplier* applier);
+
+}  // namespace stratus::emulator

@@ -1,0 +1,49 @@
+#pragma once
+// The Lambda control plane: the REST-JSON API (functions, versions, aliases, concurrency,
+// event-invoke configs, tags, Invoke's HTTP semantics) over the store, plus the stack providers for
+// AWS::Lambda::Function and AWS::Serverless::Function. Running code is the FunctionExecutor's job.
+//
+// Code packages (documented in docs/functions.md by the runtime work; summarized here):
+//   - Code.ZipFile: a zip holding the function's shared library. Handler is the path of the .so inside
+//     the zip ("libecho.so", "build/handler.so"). The zip is unpacked to
+//     <data_dir>/lambda/<account>/<region>/<function>/<sha256-hex>/ and the library loaded from there.
+//     CodeSha256 = base64(SHA-256(zip)), CodeSize = zip size, as AWS computes them.
+//   - Hot reload (LocalStack's convention): Code {S3Bucket: "hot-reload", S3Key: "/abs/path"}. S3Key is
+//     the .so itself, or a directory holding Handler. The file is used in place, never copied, so a
+//     rebuild is picked up by the runtime. CodeSha256/CodeSize are those of the file when the code was
+//     last set (CreateFunction / UpdateFunctionCode), not of later rebuilds.
+//   - Runtime must be "provided.al2023", "provided.al2", "provided" or "stratus.cpp".
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/clock.hpp"
+#include "services/lambda/executor.hpp"
+#include "services/service.hpp"
+#include "stack/stack_file.hpp"
+#include "store/store.hpp"
+
+namespace stratus::services::lambda {
+
+struct LambdaDeps {
+  Store* store = nullptr;
+  const Clock* clock = nullptr;
+  // Code is unpacked under <data_dir>/lambda/...; for an ephemeral store pass store->data_dir().
+  std::string data_dir;
+  std::string account_id = "000000000000";
+  // Runs invocations; may be null (Invoke then answers 501 NotImplemented).
+  std::shared_ptr<FunctionExecutor> executor;
+  // Account concurrency limit reported by GetAccountSettings and used for the reservation check.
+  int account_concurrency_limit = 1000;
+};
+
+std::shared_ptr<Service> make_lambda_service(LambdaDeps deps);
+
+// The stack provider for `type`: "AWS::Lambda::Function" (Code {S3Bucket: hot-reload, S3Key: path}) or
+// "AWS::Serverless::Function" (CodeUri: a local .so, a directory holding Handler, or a .zip; relative paths
+// are taken from the daemon's working directory). `lambda_service` must come from make_lambda_service.
+// Returns null for another type.
+std::shared_ptr<stack::ResourceProvider> make_function_provider(
+    const std::shared_ptr<Service>& lambda_service, std::string_view type);
+
+}  // namespace stratus::services::lambda
