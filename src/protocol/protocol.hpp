@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/aws_error.hpp"
+#include "common/base64.hpp"
 #include "http/http_types.hpp"
 #include "protocol/model.hpp"
 
@@ -76,8 +77,7 @@ std::optional<double> parse_timestamp(std::string_view text);  // ISO 8601, RFC 
 std::string format_iso8601(double epoch_seconds);
 std::string format_http_date(double epoch_seconds);
 
-std::string base64_encode(std::string_view data);
-// nullopt on invalid input (whitespace is ignored).
-std::optional<std::string> base64_decode(std::string_view text);
+using ::stratus::base64_decode;  // common/base64.hpp
+using ::stratus::base64_encode;
 
 }  // namespace stratus::protocol

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/base64.hpp"
 #include "stack/intrinsics.hpp"
 #include "stack/resource_types.hpp"
 #include "stack/stack_file.hpp"
@@ -14,33 +15,6 @@ using nlohmann::json;
 // AWS::NoValue resolves to this marker; the member or element holding it is removed.
 json no_value() { return json(json::value_t::discarded); }
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-             static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    auto n = static_cast<unsigned char>(in[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    auto n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -230,7 +204,7 @@ class Resolver {
       if (!resolve(arg, path)) return false;
       std::string text;
       if (!to_text(arg, path, "the Fn::Base64 value", text)) return false;
-      out = base64(text);
+      out = base64_encode(text);
       return true;
     }
     if (fn == "Fn::GetAZs") {
