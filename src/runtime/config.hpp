@@ -1,0 +1,58 @@
+#pragma once
+// What the runtime needs to know about a function version, and the worker environment built from it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stratus::runtime {
+
+// One function version as the runtime sees it (the Lambda API layer fills it from its state).
+struct FunctionConfig {
+  std::string function_name;
+  std::string version = "$LATEST";
+  std::string library_path;                  // the .so; watched for hot reload
+  std::string handler = "function.handler";  // _HANDLER (informational for shared libraries)
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  int memory_mb = 128;                                 // MemorySize, 128..10240 on Lambda
+  std::int64_t timeout_ms = 3000;                      // Timeout (seconds on the API, default 3 s)
+  std::map<std::string, std::string> environment;      // Environment.Variables
+  std::string endpoint_url = "http://127.0.0.1:4566";  // AWS_ENDPOINT_URL: back to the daemon
+
+  // arn:aws:lambda:us-east-1:000000000000:function:NAME
+  std::string function_arn() const;
+  // function_arn() + ":" + version
+  std::string qualified_arn() const;
+  // /aws/lambda/NAME
+  std::string log_group() const;
+};
+
+// Process-wide settings of the runtime.
+struct RuntimeOptions {
+  std::string worker_path;  // stratus-worker; empty: default_worker_path()
+  std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX
+  std::int64_t init_timeout_ms = 10'000;    // Lambda's Init phase limit is 10 s
+  std::size_t log_buffer_bytes = 1u << 20;  // per-function log ring
+  // Spare `stratus-worker --standby` processes each pool keeps started, so a cold start skips
+  // fork/exec/dynamic linking (only dlopen + init remain). 0 disables. A spare's dynamic loader ran
+  // before the function's environment existed, so LD_LIBRARY_PATH does not apply to its dlopen().
+  // Off by default: on the 2-core test box it did not measurably shorten cold starts (see the bench).
+  int spare_workers = 0;
+};
+
+// stratus-worker next to the running executable (build/bin/stratus -> build/bin/stratus-worker).
+std::string default_worker_path();
+
+// The worker's whole environment ("K=V"): Environment.Variables first, then Lambda's reserved
+// variables, which win (the Lambda API rejects reserved keys in Environment.Variables anyway).
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+// Nothing is inherited from the daemon's environment.
+std::vector<std::string> worker_environment(const FunctionConfig& config, std::string_view log_stream,
+                                            bool provisioned);
+
+// A log stream name as Lambda makes them: 2024/01/31/[$LATEST]0123456789abcdef0123456789abcdef
+std::string new_log_stream_name(std::int64_t now_ms, std::string_view version);
+
+}  // namespace stratus::runtime
