@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "emulator/dispatcher.hpp"
+#include "emulator/function_executor.hpp"
 #include "emulator/wiring.hpp"
 #include "events/router.hpp"
 #include "http/server.hpp"
@@ -78,9 +79,44 @@ int serve(const ServeOptions& options) {
     return kExitFailure;
   }
 
-  // 3. Services and the event router.
+  // 3. Bind the port (nothing is accepted until step 6): functions need the daemon's URL for
+  //    AWS_ENDPOINT_URL, and --port 0 only knows it after binding.
   services::Registry registry;
-  std::unique_ptr<http::Server> server;
+  DispatcherConfig dispatcher_config;
+  dispatcher_config.account_id = options.account_id;
+  dispatcher_config.default_region = options.default_region;
+  dispatcher_config.persistent = !options.ephemeral;
+  dispatcher_config.data_dir = store->data_dir();
+  dispatcher_config.version = STRATUS_VERSION;
+  std::shared_ptr<RuntimeExecutor> executor;
+  dispatcher_config.function_stats = [&executor] { return executor ? executor->stats() : nlohmann::json(); };
+  dispatcher_config.function_logs = [&executor](const std::string& name) {
+    return executor ? executor->logs(name, 1 << 20) : std::string();
+  };
+  Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
+  http::ServerOptions server_options;
+  server_options.host = options.host;
+  server_options.port = options.port;
+  server_options.threads = options.threads;
+  server_options.header_timeout = options.header_timeout;
+  server_options.idle_timeout = options.idle_timeout;
+  auto server = std::make_unique<http::Server>(server_options, dispatcher);
+  std::string error;
+  if (!server->listen(error)) {
+    fmt::print(stderr, "stratus: {}\n", error);
+    server.reset();
+    store->close();
+    return kExitFailure;
+  }
+  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::string url = fmt::format("http://{}:{}", host, server->port());
+
+  // 4. Services, the function runtime and the event router.
+  RuntimeExecutorOptions runtime_options;
+  runtime_options.endpoint_url = options.host == "0.0.0.0" || options.host == "::"
+                                     ? fmt::format("http://127.0.0.1:{}", server->port())
+                                     : url;
+  executor = std::make_shared<RuntimeExecutor>(SystemClock::instance(), runtime_options);
   events::Router router([&server](std::function<void()> task) {
     if (server) server->post(std::move(task));
   });
@@ -89,9 +125,10 @@ int serve(const ServeOptions& options) {
   environment.store = store.get();
   environment.clock = &SystemClock::instance();
   environment.account_id = options.account_id;
+  environment.function_executor = executor;
   register_services(environment, registry, &applier);
 
-  // 4. Apply the stack: create or update every resource it declares (idempotent across restarts).
+  // 5. Apply the stack: create or update every resource it declares (idempotent across restarts).
   if (!stack_doc.resources.empty()) {
     std::vector<stack::StackError> errors;
     stack::ApplyContext context;
@@ -99,49 +136,30 @@ int serve(const ServeOptions& options) {
     context.region = options.default_region;
     if (!applier.apply(stack_doc, context, errors)) {
       print_stack_errors(errors);
+      executor->shutdown();
+      server.reset();
       store->close();
       return kExitBadConfig;
     }
   }
 
-  // 5. Listen.
-  DispatcherConfig dispatcher_config;
-  dispatcher_config.account_id = options.account_id;
-  dispatcher_config.default_region = options.default_region;
-  dispatcher_config.persistent = !options.ephemeral;
-  dispatcher_config.data_dir = store->data_dir();
-  dispatcher_config.version = STRATUS_VERSION;
-  Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
-  http::ServerOptions server_options;
-  server_options.host = options.host;
-  server_options.port = options.port;
-  server_options.threads = options.threads;
-  server_options.header_timeout = options.header_timeout;
-  server_options.idle_timeout = options.idle_timeout;
-  server = std::make_unique<http::Server>(server_options, dispatcher);
-  std::string error;
-  if (!server->listen(error)) {
-    fmt::print(stderr, "stratus: {}\n", error);
-    server.reset();
-    store->close();
-    return kExitFailure;
-  }
+  // 6. Accept connections.
   server->start();
-  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
-  std::fprintf(stdout, "stratus ready on http://%s:%u\n", host.c_str(), static_cast<unsigned>(server->port()));
+  std::fprintf(stdout, "stratus ready on %s\n", url.c_str());
   std::fflush(stdout);
   log::info("daemon", "state: {}", options.ephemeral ? "ephemeral" : "persistent in " + store->data_dir());
   if (!options.config_file.empty()) {
     log::info("daemon", "stack {}: {} resource(s) applied", options.config_file, stack_doc.resources.size());
   }
 
-  // 6. Wait for SIGTERM/SIGINT, then stop in order: no new requests, in-flight ones finish, services stop,
+  // 7. Wait for SIGTERM/SIGINT, then stop in order: no new requests, in-flight ones finish, services stop,
   //    the store closes.
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   log::info("daemon", "received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   server->shutdown(options.shutdown_grace);
   registry.shutdown_all();
+  executor->shutdown();
   server.reset();
   store->close();
   log::info("daemon", "stopped");

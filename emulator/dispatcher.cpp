@@ -161,6 +161,18 @@ void Dispatcher::handle_internal(const http::Request& request, http::Respond& re
     respond(std::move(r));
     return;
   }
+  if (request.path == "/_stratus/functions" && config_.function_stats) {
+    respond(json_response(200, config_.function_stats()));
+    return;
+  }
+  if (request.path.starts_with("/_stratus/logs/") && config_.function_logs) {
+    std::string name = http::percent_decode(request.path.substr(std::string_view("/_stratus/logs/").size()));
+    http::Response r;
+    r.headers.add("Content-Type", "text/plain; charset=utf-8");
+    r.body = config_.function_logs(name);
+    respond(std::move(r));
+    return;
+  }
   respond(json_response(404, {{"message", fmt::format("no such Stratus endpoint: {}", request.path)}}));
 }
 

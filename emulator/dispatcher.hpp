@@ -6,6 +6,7 @@
 // not define answer the unknown-operation error each protocol's clients expect.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -23,6 +24,9 @@ struct DispatcherConfig {
   bool persistent = false;
   std::string data_dir;
   std::string version;
+  // GET /_stratus/functions: every function pool's stats; GET /_stratus/logs/NAME: a function's recent log.
+  std::function<nlohmann::json()> function_stats;
+  std::function<std::string(const std::string&)> function_logs;
 };
 
 class Dispatcher final : public http::Handler {

@@ -1,10 +1,8 @@
 """The Lambda control plane through boto3 against a real daemon (src/services/lambda).
 
 The packages here hold a fake ELF "library" (the control plane only checks that Handler names an ELF file
-in the zip), so Invoke is checked for its HTTP-level behaviour only: DryRun, errors, and either 501
-NotImplemented (no runtime wired) or an answer from the runtime.
-
-Skipped while the daemon does not serve Lambda (the service is registered in emulator/daemon.cpp).
+in the zip), so Invoke is checked for its HTTP-level behaviour here (DryRun, errors, throttles, and a library
+that cannot load); test_lambda_invoke.py runs real functions.
 """
 import base64
 import hashlib
@@ -31,17 +29,10 @@ def fake_zip(tag: str = "v1", name: str = "libecho.so") -> bytes:
     return buf.getvalue()
 
 
-def lambda_served(d: Daemon) -> bool:
-    return d.health()["services"]["lambda"]["operations"]["implemented"] > 0
-
-
 class LambdaApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.daemon = Daemon().start()
-        if not lambda_served(cls.daemon):
-            cls.daemon.__exit__(None, None, None)
-            raise unittest.SkipTest("the daemon does not serve Lambda yet (register it in emulator/daemon.cpp)")
         cls.lam = cls.daemon.client("lambda")
 
     @classmethod
@@ -201,24 +192,19 @@ class LambdaApiTest(unittest.TestCase):
         self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 429)
         self.assertEqual(resp.get("Reason"), "ReservedFunctionConcurrentInvocationLimitExceeded")
         self.lam.delete_function_concurrency(FunctionName="inv")
-        try:
-            out = self.lam.invoke(FunctionName="inv", Payload=b"{}", LogType="Tail")
-        except ClientError as e:
-            # No runtime wired into this build yet.
-            self.assertEqual(e.response["Error"]["Code"], "NotImplemented")
-            self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 501)
-        else:
-            # A runtime is wired: the fake library cannot load, which is a function error, not a crash.
-            self.assertEqual(out["StatusCode"], 200)
-            self.assertEqual(out["ExecutedVersion"], "$LATEST")
+        # The fake library cannot load: a function error for this invocation, not a platform failure.
+        out = self.lam.invoke(FunctionName="inv", Payload=b"{}", LogType="Tail")
+        self.assertEqual(out["StatusCode"], 200)
+        self.assertEqual(out["ExecutedVersion"], "$LATEST")
+        self.assertEqual(out.get("FunctionError"), "Unhandled")
+        self.assertIn(json.loads(out["Payload"].read())["errorType"],
+                      ("Runtime.InvalidEntrypoint", "Runtime.HandlerNotFound"))
 
 
 class LambdaPersistenceTest(unittest.TestCase):
     def test_functions_survive_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="stratus-lambda-it-") as data:
             with Daemon(data_dir=data) as d:
-                if not lambda_served(d):
-                    self.skipTest("the daemon does not serve Lambda yet")
                 lam = d.client("lambda")
                 lam.create_function(FunctionName="kept", Runtime="provided.al2023", Role=ROLE,
                                     Handler="libecho.so", Code={"ZipFile": fake_zip()})
