@@ -54,8 +54,9 @@ class DispatcherTest : public ::testing::Test {
   DispatcherTest() {
     sqs = std::make_shared<TestSqs>();
     registry.add(sqs);
-    dispatcher = std::make_unique<Dispatcher>(DispatcherConfig{"000000000000", "us-east-1", false, "", "test"},
-                                              registry, clock);
+    DispatcherConfig config;
+    config.version = "test";
+    dispatcher = std::make_unique<Dispatcher>(config, registry, clock);
   }
   http::Response call(http::Request request) {
     std::promise<http::Response> promise;
