@@ -13,11 +13,13 @@
 //     rebuild is picked up by the runtime. CodeSha256/CodeSize are those of the file when the code was
 //     last set (CreateFunction / UpdateFunctionCode), not of later rebuilds.
 //   - Runtime must be "provided.al2023", "provided.al2", "provided" or "stratus.cpp".
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/clock.hpp"
+#include "events/router.hpp"
 #include "services/lambda/executor.hpp"
 #include "services/service.hpp"
 #include "stack/stack_file.hpp"
@@ -35,6 +37,26 @@ struct LambdaDeps {
   std::shared_ptr<FunctionExecutor> executor;
   // Account concurrency limit reported by GetAccountSettings and used for the reservation check.
   int account_concurrency_limit = 1000;
+
+  // --- Asynchronous invocation (InvocationType=Event; see async_queue.hpp) ---
+  // Where destination records for non-function destinations (SQS, SNS, EventBridge, S3 ARNs) are
+  // published, as events of type "lambda:DestinationRecord". May be null: such records are then only
+  // logged. Must outlive the service (or its shutdown()).
+  events::Router* router = nullptr;
+  // Delay before retry n (1, 2) of an event whose function returned an error: n * base. AWS waits 1 min
+  // before the second attempt and 2 min before the third, so the default is 60000; tests and local
+  // development usually want something like 100.
+  // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+  // Until the daemon has a flag for it, make_lambda_service takes it from the environment variable
+  // STRATUS_ASYNC_RETRY_BASE_MS when set (and this field is at its default).
+  std::int64_t async_retry_base_ms = 60'000;
+  // Throttles and system errors are retried until the event's maximum age with an exponential backoff
+  // from 1 s up to 5 min on AWS: base * 2^(k-1), capped at max.
+  std::int64_t async_throttle_base_ms = 1'000;
+  std::int64_t async_throttle_max_ms = 300'000;
+  // Run due events from a background timer thread (the daemon). false: nothing runs until
+  // process_due() is called (unit tests with a ManualClock).
+  bool async_background = true;
 };
 
 std::shared_ptr<Service> make_lambda_service(LambdaDeps deps);

@@ -12,12 +12,15 @@
 // depends on how the caller qualified the name) plus private members starting with "_":
 //   _lib (the .so to load), _dir (our unpacked package dir, "" for hot reload), _src (hot-reload path),
 //   _hot (bool), _cfg (hash of the configuration, for PublishVersion's "nothing changed" rule).
+// Queued asynchronous invocations live beside them under (account, region, "async", ...): see
+// async_queue.hpp.
 #include "services/lambda/lambda_service.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <future>
@@ -26,6 +29,7 @@
 
 #include "common/ids.hpp"
 #include "protocol/protocol.hpp"
+#include "services/lambda/async.hpp"
 #include "services/lambda/code.hpp"
 #include "services/lambda/names.hpp"
 #include "store/key_codec.hpp"
@@ -1205,6 +1209,21 @@ struct Ops {
                         {"AccountUsage", {{"TotalCodeSize", code_size}, {"FunctionCount", count}}}});
   }
 
+  // What the async queue needs to run an event of `name` invoked with `qualifier` (async_queue.hpp):
+  // resolved when the event runs, so code and configuration changes made meanwhile apply, as on AWS.
+  AsyncTarget async_target(const std::string& name, const std::string& qualifier) {
+    AsyncTarget target;
+    auto rec = load(name);
+    if (!rec) return target;
+    std::string version;
+    if (resolve_version(*rec, qualifier, version, true)) return target;
+    target.config = executor_config(*rec, config_of(*rec, version), qualifier);
+    std::string key = qualifier.empty() ? "$LATEST" : qualifier;
+    if (auto it = (*rec)["EventInvoke"].find(key); it != (*rec)["EventInvoke"].end()) target.event_invoke = *it;
+    target.invoked_arn = qualified_arn(p.region, p.account, name, key);
+    return target;
+  }
+
   // ============================================================================================
   // Invoke: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
   // ============================================================================================
@@ -1214,6 +1233,8 @@ struct Ops {
     InvocationType type = InvocationType::request_response;
     bool tail = false;
     std::string payload;
+    std::string function;   // the function's name and the qualifier as invoked ("" = none), for the
+    std::string qualifier;  // async queue, which resolves them again when the event runs
   };
 
   // Everything Invoke decides before the executor runs; an Outcome when it answers by itself.
@@ -1223,6 +1244,8 @@ struct Ops {
     if (auto e = find(in, rec, ref)) return Outcome::fail(*e);
     std::string version;
     if (auto e = resolve_version(rec, ref.qualifier, version, true)) return Outcome::fail(*e);
+    plan.function = ref.name;
+    plan.qualifier = ref.qualifier;
     std::string type = str(in, "InvocationType", "RequestResponse");
     plan.type = type == "Event"    ? InvocationType::event
                 : type == "DryRun" ? InvocationType::dry_run
@@ -1250,9 +1273,11 @@ struct Ops {
     }
     if (plan.type == InvocationType::dry_run) return Outcome::ok({{"StatusCode", 204}});
     plan.config = executor_config(rec, config_of(rec, version), ref.qualifier);
-    // Reserved concurrency 0 throttles every invocation, whatever the runtime.
+    // Reserved concurrency 0 throttles every synchronous invocation, whatever the runtime. An Event is
+    // still accepted; the queue sends it to the on-failure destination (async_queue.hpp).
     // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
-    if (plan.config.reserved_concurrency && *plan.config.reserved_concurrency == 0) {
+    if (plan.type != InvocationType::event && plan.config.reserved_concurrency &&
+        *plan.config.reserved_concurrency == 0) {
       InvokeResult r;
       r.status = InvokeResult::Status::throttled;
       r.throttle_reason = "ReservedFunctionConcurrentInvocationLimitExceeded";
@@ -1297,7 +1322,40 @@ struct Ops {
 
 // ------------------------------------------------------------------------------------------------
 
-LambdaService::LambdaService(LambdaDeps deps) : deps_(std::move(deps)) { build_operations(); }
+LambdaService::LambdaService(LambdaDeps deps) : deps_(std::move(deps)) {
+  build_operations();
+  if (deps_.store == nullptr) return;
+  AsyncOptions options;
+  options.retry_base_ms = deps_.async_retry_base_ms;
+  options.throttle_base_ms = deps_.async_throttle_base_ms;
+  options.throttle_max_ms = deps_.async_throttle_max_ms;
+  options.background = deps_.async_background;
+  auto resolver = [this](const std::string& account, const std::string& region, const std::string& function,
+                         const std::string& qualifier) {
+    Partition p{account, region};
+    std::lock_guard lock(mutex_);
+    Ops ops{*this, p};
+    return ops.async_target(function, qualifier);
+  };
+  async_ = std::make_shared<AsyncQueue>(deps_.store, deps_.clock, deps_.executor, deps_.router, options,
+                                        std::move(resolver));
+  async_->start();
+}
+
+LambdaService::~LambdaService() { shutdown(); }
+
+void LambdaService::shutdown() {
+  if (async_) async_->stop();
+}
+
+std::size_t LambdaService::process_due_events() { return async_ ? async_->process_due() : 0; }
+
+json LambdaService::async_stats() const { return async_ ? async_->stats() : json(); }
+
+json async_stats(const Service& lambda_service) {
+  const auto* service = dynamic_cast<const LambdaService*>(&lambda_service);
+  return service != nullptr ? service->async_stats() : json();
+}
 
 std::optional<json> LambdaService::load(const Partition& p, const std::string& name) {
   std::string value;
@@ -1384,7 +1442,8 @@ void LambdaService::build_operations() {
   invoke.name = "Invoke";
   invoke.rules = InputRules::none;
   invoke.notes =
-      "ClientContext not passed on; Event invokes are handed to the executor (no durable queue here)";
+      "ClientContext not passed on; Event: durable queue, retries and destinations (function destinations "
+      "run; SQS/SNS/EventBridge destinations are published to the event router); retry delays configurable";
   invoke.handler = [this](const CallContext& ctx, json& input, Reply reply) {
     if (auto e = validate("Invoke", input)) return reply(Outcome::fail(*e));
     Partition p{ctx.account, ctx.region};
@@ -1398,9 +1457,12 @@ void LambdaService::build_operations() {
     if (early) return reply(std::move(*early));
     std::shared_ptr<FunctionExecutor> executor = deps_.executor;
     if (plan.type == InvocationType::event) {
-      // Lambda queues the event and answers 202 at once.
-      FunctionConfig config = plan.config;
-      executor->invoke(config, std::move(plan.payload), InvocationType::event, [](InvokeResult) {});
+      // Lambda queues the event durably and answers 202; the queue runs it (async_queue.hpp).
+      // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+      if (!async_) return reply(Outcome::fail(AwsError::receiver(500, "ServiceException", "no event queue")));
+      std::string id = ctx.request_id.empty() ? new_request_id() : ctx.request_id;
+      Status st = async_->enqueue(id, p.account, p.region, plan.function, plan.qualifier, plan.payload);
+      if (!st.ok()) return reply(Outcome::fail(Ops::store_error(st)));
       return reply(Outcome::ok({{"StatusCode", 202}}));
     }
     auto shared_plan = std::make_shared<Ops::InvokePlan>(std::move(plan));

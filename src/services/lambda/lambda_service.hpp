@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "services/lambda/async_queue.hpp"
 #include "services/lambda/lambda.hpp"
 
 namespace stratus::services::lambda {
@@ -19,7 +20,10 @@ struct Partition {
 class LambdaService final : public Service {
  public:
   explicit LambdaService(LambdaDeps deps);
+  ~LambdaService() override;
   std::string_view name() const override { return "lambda"; }
+  // Stops the asynchronous-invocation dispatcher (queued events stay in the store).
+  void shutdown() override;
   const std::vector<OperationSpec>& operations() const override { return operations_; }
 
   // Runs an operation synchronously with an input document (after the same validation the dispatcher
@@ -32,11 +36,18 @@ class LambdaService final : public Service {
 
   const LambdaDeps& deps() const { return deps_; }
 
+  // Asynchronous invocation (async_queue.hpp): runs the events due now by deps().clock and returns how
+  // many were handed to the executor (unit tests with a ManualClock and async_background = false);
+  // and the queue's counters. Both are no-ops without a store.
+  std::size_t process_due_events();
+  nlohmann::json async_stats() const;
+
  private:
   void build_operations();
   LambdaDeps deps_;
   std::vector<OperationSpec> operations_;
   std::mutex mutex_;  // every read-modify-write of the store's records
+  std::shared_ptr<AsyncQueue> async_;  // null without a store
 
   friend struct Ops;
 };

@@ -101,6 +101,7 @@ class LambdaTest : public ::testing::Test {
     deps.clock = &clock;
     deps.data_dir = store->data_dir();
     deps.executor = executor;
+    deps.async_background = false;  // Event invokes run when a test calls process_due_events()
     service = make_lambda_service(deps);
     lambda = dynamic_cast<LambdaService*>(service.get());
   }
@@ -710,6 +711,8 @@ TEST_F(LambdaTest, InvokeEventAndDryRunAndAliases) {
   Outcome ev = invoke("echo", "{}", {{"InvocationType", "Event"}});
   ASSERT_FALSE(ev.error);
   EXPECT_EQ(ev.output["StatusCode"], 202);
+  EXPECT_TRUE(executor->types.empty());  // queued, not run yet
+  EXPECT_EQ(lambda->process_due_events(), 1u);
   EXPECT_EQ(executor->types.back(), InvocationType::event);
   std::size_t before = executor->configs.size();
   Outcome dry = invoke("echo", "{}", {{"InvocationType", "DryRun"}});

@@ -56,9 +56,11 @@ class LambdaWireTest : public ::testing::Test {
     deps.store = store.get();
     deps.clock = &clock;
     deps.executor = executor;
+    deps.async_background = false;  // Event invokes are only queued here
     registry.add(make_lambda_service(deps));
-    dispatcher = std::make_unique<emulator::Dispatcher>(
-        emulator::DispatcherConfig{"000000000000", "us-east-1", false, "", "test"}, registry, clock);
+    emulator::DispatcherConfig config;
+    config.version = "test";
+    dispatcher = std::make_unique<emulator::Dispatcher>(config, registry, clock);
   }
 
   http::Response call(std::string method, std::string target, std::string body = "",
