@@ -14,6 +14,7 @@
 #include "emulator/wiring.hpp"
 #include "events/router.hpp"
 #include "http/server.hpp"
+#include "services/lambda/async.hpp"
 #include "services/service.hpp"
 #include "stack/stack_file.hpp"
 #include "store/store.hpp"
@@ -93,6 +94,10 @@ int serve(const ServeOptions& options) {
   dispatcher_config.function_logs = [&executor](const std::string& name) {
     return executor ? executor->logs(name, 1 << 20) : std::string();
   };
+  dispatcher_config.async_stats = [&registry] {
+    const services::Service* lambda = registry.find_service("lambda");
+    return lambda ? services::lambda::async_stats(*lambda) : nlohmann::json();
+  };
   Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
   http::ServerOptions server_options;
   server_options.host = options.host;
@@ -126,6 +131,8 @@ int serve(const ServeOptions& options) {
   environment.clock = &SystemClock::instance();
   environment.account_id = options.account_id;
   environment.function_executor = executor;
+  environment.router = &router;
+  environment.async_retry_base_ms = options.async_retry_base_ms;
   register_services(environment, registry, &applier);
 
   // 5. Apply the stack: create or update every resource it declares (idempotent across restarts).

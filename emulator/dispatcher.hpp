@@ -27,6 +27,8 @@ struct DispatcherConfig {
   // GET /_stratus/functions: every function pool's stats; GET /_stratus/logs/NAME: a function's recent log.
   std::function<nlohmann::json()> function_stats;
   std::function<std::string(const std::string&)> function_logs;
+  // GET /_stratus/async: Lambda's asynchronous invocations (queued, retries, outcomes, destinations).
+  std::function<nlohmann::json()> async_stats;
 };
 
 class Dispatcher final : public http::Handler {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "emulator/daemon.hpp"
+#include "emulator/logs_command.hpp"
 #include "emulator/options.hpp"
 #include "emulator/wiring.hpp"
 #include "store/store.hpp"
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
       }
       return kExitOk;
     }
+    case Command::logs:
+      return run_logs(cli.logs);
     case Command::serve:
       return serve(cli.serve);
   }

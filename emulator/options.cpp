@@ -13,6 +13,7 @@ const char* usage() {
 commands:
   serve                 run the daemon (default when only options are given)
   validate FILE         check a stack file and print its resources in apply order
+  logs FUNCTION         print a function's recent log lines from a running daemon
   coverage [SERVICE]    print the coverage table of one service (or all) as Markdown
   version               print the version
   help                  print this help
@@ -32,6 +33,12 @@ serve options:
   --header-timeout-ms N time allowed for a request head to arrive (default 10000)
   --idle-timeout-ms N   time a keep-alive connection may wait for its next request (default 60000)
   --shutdown-grace-ms N time in-flight requests get to finish on SIGTERM (default 1500)
+  --async-retry-base-ms N  Lambda async retry n waits n x N after a function error (default 60000, as AWS)
+
+logs options:
+  --follow, -f          keep printing new lines (polls every 500 ms) until Ctrl-C
+  --endpoint URL        the daemon to ask (default http://127.0.0.1:4566)
+  exit codes: 0 ok, 1 daemon unreachable, 2 usage
 )";
 }
 
@@ -51,7 +58,76 @@ bool valid_account_id(std::string_view id) {
   return true;
 }
 
+// `stratus logs FUNCTION [--follow|-f] [--endpoint URL]`, after the command word.
+std::optional<std::string> parse_logs(const std::vector<std::string_view>& args, std::size_t i,
+                                      LogsOptions& o) {
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    std::string_view value;
+    bool has_inline_value = false;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    if (arg == "--follow" || arg == "-f") {
+      if (has_inline_value) return "--follow takes no value";
+      o.follow = true;
+    } else if (arg == "--endpoint") {
+      if (!has_inline_value) {
+        if (i + 1 >= args.size()) return "--endpoint needs a URL";
+        value = args[++i];
+      }
+      if (auto error = parse_endpoint(value, o.host, o.port)) return fmt::format("--endpoint: {}", *error);
+      o.endpoint = value;
+    } else if (arg.starts_with("-") && arg != "-") {
+      return fmt::format("unknown option '{}'", arg);
+    } else if (o.function.empty()) {
+      o.function = arg;
+    } else {
+      return fmt::format("unexpected argument '{}'", arg);
+    }
+  }
+  if (o.function.empty()) return "logs needs a function name: stratus logs FUNCTION [--follow]";
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::string> parse_endpoint(std::string_view url, std::string& host, std::uint16_t& port) {
+  constexpr std::string_view scheme = "http://";
+  if (!url.starts_with(scheme)) return fmt::format("'{}' is not an http:// URL", url);
+  std::string_view rest = url.substr(scheme.size());
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (rest.substr(slash) != "/") return fmt::format("'{}' has a path; give only http://HOST:PORT", url);
+    rest = rest.substr(0, slash);
+  }
+  std::string_view host_part = rest;
+  std::string_view port_part;
+  if (rest.starts_with("[")) {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return fmt::format("'{}' has an unclosed [", url);
+    host_part = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (!after.starts_with(":")) return fmt::format("'{}' is not http://HOST:PORT", url);
+      port_part = after.substr(1);
+      if (port_part.empty()) return fmt::format("'{}' has an empty port", url);
+    }
+  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+    host_part = rest.substr(0, colon);
+    port_part = rest.substr(colon + 1);
+    if (port_part.empty()) return fmt::format("'{}' has an empty port", url);
+  }
+  if (host_part.empty()) return fmt::format("'{}' has no host", url);
+  std::uint64_t n = 80;
+  if (!port_part.empty() && (!parse_number(port_part, 65535, n) || n == 0)) {
+    return fmt::format("'{}' has no valid port", url);
+  }
+  host = host_part;
+  port = static_cast<std::uint16_t>(n);
+  return std::nullopt;
+}
 
 std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
@@ -70,6 +146,9 @@ std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out
   } else if (first == "coverage") {
     out.command = Command::coverage;
     ++i;
+  } else if (first == "logs") {
+    out.command = Command::logs;
+    return parse_logs(args, 1, out.logs);
   } else if (first == "version" || first == "--version") {
     out.command = Command::version;
     return std::nullopt;
@@ -153,6 +232,9 @@ std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out
     } else if (arg == "--idle-timeout-ms") {
       if (auto e = number(3'600'000, n)) return e;
       o.idle_timeout = std::chrono::milliseconds(n);
+    } else if (arg == "--async-retry-base-ms") {
+      if (auto e = number(3'600'000, n)) return e;
+      o.async_retry_base_ms = static_cast<std::int64_t>(n);
     } else if (arg == "--shutdown-grace-ms") {
       if (auto e = number(60'000, n)) return e;
       o.shutdown_grace = std::chrono::milliseconds(n);

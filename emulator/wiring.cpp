@@ -11,6 +11,8 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
   lambda_deps.data_dir = env.store ? env.store->data_dir() : std::string();
   lambda_deps.account_id = env.account_id;
   lambda_deps.executor = env.function_executor;
+  lambda_deps.router = env.router;
+  lambda_deps.async_retry_base_ms = env.async_retry_base_ms;
   auto lambda = services::lambda::make_lambda_service(std::move(lambda_deps));
   registry.add(lambda);
   if (applier) {

@@ -1,10 +1,12 @@
 #pragma once
 // The one place that knows every service: registers them in the registry and their stack providers in
 // the applier. Used by `serve` and by `coverage`, so the coverage tables show what `serve` runs.
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "common/clock.hpp"
+#include "events/router.hpp"
 #include "services/lambda/executor.hpp"
 #include "services/service.hpp"
 #include "stack/stack_file.hpp"
@@ -18,6 +20,10 @@ struct ServiceEnvironment {
   std::string account_id = "000000000000";
   // Runs Lambda invocations; null until the runtime is wired (Invoke then answers 501).
   std::shared_ptr<services::lambda::FunctionExecutor> function_executor;
+  // Where cross-service effects go (Lambda destinations to queues, buses, topics). May be null.
+  events::Router* router = nullptr;
+  // Base delay of Lambda's asynchronous retries after a function error (AWS: 1 min, then 2 min).
+  std::int64_t async_retry_base_ms = 60'000;
 };
 
 // Registers every service of this build; `applier` may be null (coverage).

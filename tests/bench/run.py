@@ -263,6 +263,10 @@ class Ctx:
     duration: float
     threads: int
     connections: int
+    functions_dir: str = ""
+    cold_starts: int = 30
+    warm_calls: int = 2000
+    rss_invokes: int = 1_000_000
 
     def servers(self):
         return [s for s in (self.stratus, self.moto) if s is not None]
@@ -383,11 +387,236 @@ def wl_health_rps(ctx: Ctx) -> list[Figure]:
     ]
 
 
+# ------------------------------------------------------------------------------------------
+# Functions (Stratus only: moto's Lambda runs code in Docker images, not Stratus's .so functions)
+# ------------------------------------------------------------------------------------------
+
+FN_NOTE = "Stratus only: moto cannot run .so functions"
+FN_ROLE = "arn:aws:iam::000000000000:role/bench"
+FN_AUTH = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, "
+           "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
+
+
+def pct(xs, q: float):
+    """Nearest-rank percentile (q in 0..100)."""
+    if not xs:
+        return None
+    s = sorted(xs)
+    return s[max(0, math.ceil(q / 100 * len(s)) - 1)]
+
+
+class LambdaConn:
+    """One keep-alive HTTP/1.1 connection to the daemon speaking the Lambda REST API (http.client, not
+    boto3: the figures measure the daemon, not botocore)."""
+
+    def __init__(self, port: int, timeout: float = 30.0):
+        import http.client
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def call(self, method: str, path: str, body: bytes = b"",
+             headers: dict | None = None) -> tuple[int, bytes]:
+        h = {"Content-Type": "application/json", "Authorization": FN_AUTH}
+        h.update(headers or {})
+        self.conn.request(method, path, body=body, headers=h)
+        r = self.conn.getresponse()
+        return r.status, r.read()
+
+    def create_function(self, name: str, library: str, **extra) -> None:
+        import base64
+        import io
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.write(library, os.path.basename(library))
+        doc = {"FunctionName": name, "Runtime": "provided.al2023", "Role": FN_ROLE,
+               "Handler": os.path.basename(library),
+               "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
+        doc.update(extra)
+        status, body = self.call("POST", "/2015-03-31/functions", json.dumps(doc).encode())
+        if status != 201:
+            raise RuntimeError(f"CreateFunction {name} answered {status}: {body[:300]!r}")
+
+    def invoke(self, name: str, payload: bytes = b"{}") -> tuple[int, bytes]:
+        return self.call("POST", f"/2015-03-31/functions/{name}/invocations", payload)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def function_library(ctx: Ctx, name: str) -> str:
+    path = Path(ctx.functions_dir) / f"{name}.so"
+    if not path.is_file():
+        raise RuntimeError(f"no example function {path} (build the stratus_functions target, or pass "
+                           f"--functions-dir)")
+    return str(path)
+
+
+def stratus_with_noop(ctx: Ctx) -> tuple[Running, LambdaConn]:
+    """A Stratus daemon with function `noop` created and warmed (one instance)."""
+    lib = function_library(ctx, "noop")
+    r = ctx.stratus.start()
+    c = LambdaConn(r.port)
+    c.create_function("noop", lib)
+    for _ in range(20):
+        status, body = c.invoke("noop")
+        if status != 200:
+            raise RuntimeError(f"Invoke noop answered {status}: {body[:300]!r}")
+    return r, c
+
+
+def function_stats(port: int) -> dict:
+    c = LambdaConn(port)
+    try:
+        status, body = c.call("GET", "/_stratus/functions")
+        return json.loads(body) if status == 200 else {}
+    finally:
+        c.close()
+
+
+def wl_fn_cold(ctx: Ctx) -> list[Figure]:
+    """Cold start through the API: CreateFunction (noop, zip), then the first Invoke is timed."""
+    lib = function_library(ctx, "noop")
+    r = ctx.stratus.start()
+    times = []
+    try:
+        c = LambdaConn(r.port)
+        for i in range(ctx.cold_starts):
+            name = f"cold-{i}"
+            c.create_function(name, lib)
+            t0 = time.perf_counter_ns()
+            status, body = c.invoke(name)
+            times.append((time.perf_counter_ns() - t0) / 1e6)
+            if status != 200:
+                raise RuntimeError(f"first Invoke of {name} answered {status}: {body[:300]!r}")
+        c.close()
+        pools = [p for p in function_stats(r.port).get("pools", []) if p["function"].startswith("cold-")]
+        cold = sum(p.get("cold_starts", 0) for p in pools)
+        if cold != ctx.cold_starts:
+            raise RuntimeError(f"expected {ctx.cold_starts} cold starts, the pools count {cold}")
+    finally:
+        PROCS.stop(r.proc, signal.SIGTERM)
+    note = (f"{FN_NOTE}; {ctx.cold_starts} functions, each timed from sending its first Invoke to the "
+            f"answer, one keep-alive connection; every one counted as a cold start by /_stratus/functions")
+    return [Figure("fn_cold", "cold start (first Invoke), p50", "ms", pct(times, 50), None, note=note),
+            Figure("fn_cold", "cold start (first Invoke), p99", "ms", pct(times, 99), None),
+            Figure("fn_cold", "cold start (first Invoke), max", "ms", max(times), None)]
+
+
+def wl_fn_warm(ctx: Ctx) -> list[Figure]:
+    """Warm Invoke of noop over one keep-alive connection (http.client), latency p50/p99."""
+    r, c = stratus_with_noop(ctx)
+    times = []
+    try:
+        for _ in range(200):   # settle
+            c.invoke("noop")
+        for _ in range(ctx.warm_calls):
+            t0 = time.perf_counter_ns()
+            status, body = c.invoke("noop")
+            times.append((time.perf_counter_ns() - t0) / 1e3)
+            if status != 200:
+                raise RuntimeError(f"Invoke noop answered {status}: {body[:300]!r}")
+        c.close()
+        pool = next(p for p in function_stats(r.port)["pools"] if p["function"] == "noop")
+    finally:
+        PROCS.stop(r.proc, signal.SIGTERM)
+    note = (f"{FN_NOTE}; {ctx.warm_calls} sequential Invokes (RequestResponse, payload {{}}) on one "
+            f"keep-alive connection, timed in the Python client (includes its overhead); "
+            f"cold starts in the pool: "
+            f"{pool.get('cold_starts')}")
+    return [Figure("fn_warm", "warm Invoke, 1 connection, p50", "µs", pct(times, 50), None, note=note),
+            Figure("fn_warm", "warm Invoke, 1 connection, p99", "µs", pct(times, 99), None),
+            Figure("fn_warm", "warm Invoke, 1 connection, mean", "µs", statistics.fmean(times), None)]
+
+
+INVOKE_LUA = """wrk.method = "POST"
+wrk.body = "{}"
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def run_wrk_invoke(ctx: Ctx, port: int, duration: float, tmp: str) -> dict:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise RuntimeError("wrk is not installed")
+    script = os.path.join(tmp, "invoke.lua")
+    Path(script).write_text(INVOKE_LUA)
+    argv = [wrk, f"-t{ctx.threads}", f"-c{ctx.connections}", f"-d{duration:g}s", "--latency", "-s", script,
+            f"http://{HOST}:{port}/2015-03-31/functions/noop/invocations"]
+    p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=duration + 30)
+    finally:
+        PROCS.stop(p, signal.SIGKILL, grace=0)
+    res = parse_wrk(out or "")
+    if res["rps"] is None:
+        raise RuntimeError(f"could not parse wrk output:\n{out}")
+    return res
+
+
+def wl_fn_rps(ctx: Ctx) -> list[Figure]:
+    """Warm Invoke throughput of noop with wrk, --connections keep-alive connections."""
+    r, c = stratus_with_noop(ctx)
+    c.close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+            res = run_wrk_invoke(ctx, r.port, ctx.duration, tmp)
+        pool = next(p for p in function_stats(r.port)["pools"] if p["function"] == "noop")
+    finally:
+        PROCS.stop(r.proc, signal.SIGTERM)
+    note = (f"{FN_NOTE}; wrk -t{ctx.threads} -c{ctx.connections} -d{ctx.duration:g}s POST "
+            f"/2015-03-31/functions/noop/invocations body {{}}, no reserved concurrency; "
+            f"{res['non2xx']} non-2xx, socket errors: {res['socket_errors'] or 'none'}; pool: "
+            f"{pool['instances']['total']} instances, {pool.get('cold_starts')} cold starts, "
+            f"{pool.get('throttles')} throttles")
+    return [Figure("fn_rps", "warm Invoke/s", "req/s", res["rps"], None, better="higher", note=note),
+            Figure("fn_rps", "warm Invoke latency p50", "ms", res["p50_ms"], None),
+            Figure("fn_rps", "warm Invoke latency p99", "ms", res["p99_ms"], None)]
+
+
+def wl_fn_rss(ctx: Ctx) -> list[Figure]:
+    """Daemon RSS before/after --rss-invokes warm invocations (wrk in 10 s rounds, at most 300 s)."""
+    r, c = stratus_with_noop(ctx)
+    c.close()
+    samples = []
+    total = 0
+    try:
+        time.sleep(0.2)
+        before = rss_kib(r.proc.pid)
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+            while total < ctx.rss_invokes and time.monotonic() - t0 < 300:
+                res = run_wrk_invoke(ctx, r.port, 10, tmp)
+                total += res["requests"] or 0
+                if res["non2xx"] or res["socket_errors"]:
+                    raise RuntimeError(f"wrk saw {res['non2xx']} non-2xx, "
+                                       f"socket errors {res['socket_errors']}")
+                samples.append(rss_kib(r.proc.pid))
+        took = time.monotonic() - t0
+        time.sleep(0.2)
+        after = rss_kib(r.proc.pid)
+    finally:
+        PROCS.stop(r.proc, signal.SIGTERM)
+    mib = lambda k: k / 1024 if k is not None else None   # noqa: E731
+    trail = ", ".join(f"{mib(k):.1f}" for k in samples if k is not None)
+    note = (f"{FN_NOTE}; {total:,} warm Invokes of noop in {took:.0f} s "
+            f"(wrk -c{ctx.connections}, 10 s rounds); daemon VmRSS after each round (MiB): {trail}")
+    return [Figure("fn_rss", "daemon RSS before invokes", "MiB", mib(before), None, note=note),
+            Figure("fn_rss", f"daemon RSS after {total:,} invokes", "MiB", mib(after), None),
+            Figure("fn_rss", "daemon RSS growth", "MiB",
+                   mib(after - before) if after is not None and before is not None else None, None)]
+
+
 # name → function; order is the run order. Add new workloads here.
 WORKLOADS: list[tuple[str, Callable[[Ctx], list[Figure]]]] = [
     ("start", wl_start),
     ("rss", wl_rss),
     ("health_rps", wl_health_rps),
+    ("fn_cold", wl_fn_cold),
+    ("fn_warm", wl_fn_warm),
+    ("fn_rps", wl_fn_rps),
+    ("fn_rss", wl_fn_rss),
 ]
 
 
@@ -442,6 +671,12 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=5.0, help="seconds of wrk load (5)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    ap.add_argument("--functions-dir", default=None,
+                    help="the example functions (default: ../functions next to the stratus binary's bin/)")
+    ap.add_argument("--cold-starts", type=int, default=30, help="cold starts for 'fn_cold' (30)")
+    ap.add_argument("--warm-calls", type=int, default=2000, help="timed Invokes for 'fn_warm' (2000)")
+    ap.add_argument("--rss-invokes", type=int, default=1_000_000,
+                    help="warm Invokes for 'fn_rss' (1,000,000; stops after 300 s regardless)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args(argv)
 
@@ -458,6 +693,9 @@ def main(argv=None) -> int:
         ap.error(f"no stratus binary at {args.stratus} (build it or pass --stratus)")
     if not (1 <= args.starts <= 1000 and 0 < args.duration <= 600):
         ap.error("--starts must be 1..1000 and --duration 0..600 s")
+    if not (1 <= args.cold_starts <= 1000 and 1 <= args.warm_calls <= 1_000_000
+            and 1 <= args.rss_invokes <= 100_000_000):
+        ap.error("--cold-starts must be 1..1000, --warm-calls 1..1e6, --rss-invokes 1..1e8")
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
@@ -466,8 +704,11 @@ def main(argv=None) -> int:
         stack = os.path.join(tmp, "empty-stack.yaml")
         Path(stack).write_text("Resources: {}\n")
         moto = None if args.no_moto else Moto(shlex.split(args.moto) if args.moto else default_moto_argv())
+        functions_dir = (args.functions_dir
+                         or str(Path(os.path.abspath(args.stratus)).parent.parent / "functions"))
         ctx = Ctx(Stratus(os.path.abspath(args.stratus), shlex.split(args.stratus_args), stack), moto,
-                  args.starts, args.duration, args.threads, args.connections)
+                  args.starts, args.duration, args.threads, args.connections, functions_dir,
+                  args.cold_starts, args.warm_calls, args.rss_invokes)
         figs: list[Figure] = []
         errors: dict[str, str] = {}
         try:

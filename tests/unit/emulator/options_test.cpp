@@ -1,5 +1,7 @@
 #include "emulator/options.hpp"
 
+#include "emulator/logs_command.hpp"
+
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -26,7 +28,8 @@ TEST(Options, AllFlags) {
   Cli cli;
   ASSERT_FALSE(parse({"serve", "--host", "0.0.0.0", "--port=0", "--ephemeral", "--config", "c.yaml", "--account-id",
                       "123456789012", "--log-level", "debug", "--log-format", "json", "--threads", "3",
-                      "--header-timeout-ms", "300", "--idle-timeout-ms=400", "--region", "eu-west-1"},
+                      "--header-timeout-ms", "300", "--idle-timeout-ms=400", "--region", "eu-west-1",
+                      "--async-retry-base-ms", "50"},
                      cli));
   EXPECT_EQ(cli.serve.host, "0.0.0.0");
   EXPECT_EQ(cli.serve.port, 0);
@@ -39,6 +42,7 @@ TEST(Options, AllFlags) {
   EXPECT_EQ(cli.serve.header_timeout.count(), 300);
   EXPECT_EQ(cli.serve.idle_timeout.count(), 400);
   EXPECT_EQ(cli.serve.default_region, "eu-west-1");
+  EXPECT_EQ(cli.serve.async_retry_base_ms, 50);
 }
 
 TEST(Options, OptionsWithoutCommandMeanServe) {
@@ -81,6 +85,98 @@ TEST(Options, ValidateAndCoverageTakePositionals) {
   Cli cov;
   ASSERT_FALSE(parse({"coverage", "sqs"}, cov));
   EXPECT_EQ(cov.command, Command::coverage);
+}
+
+TEST(Options, LogsDefaults) {
+  Cli cli;
+  ASSERT_FALSE(parse({"logs", "my-fn"}, cli));
+  EXPECT_EQ(cli.command, Command::logs);
+  EXPECT_EQ(cli.logs.function, "my-fn");
+  EXPECT_FALSE(cli.logs.follow);
+  EXPECT_EQ(cli.logs.endpoint, "http://127.0.0.1:4566");
+  EXPECT_EQ(cli.logs.host, "127.0.0.1");
+  EXPECT_EQ(cli.logs.port, 4566);
+  EXPECT_EQ(cli.logs.poll_interval.count(), 500);
+}
+
+TEST(Options, LogsFlagsInAnyOrder) {
+  Cli a;
+  ASSERT_FALSE(parse({"logs", "--follow", "--endpoint", "http://localhost:5000", "fn"}, a));
+  EXPECT_EQ(a.logs.function, "fn");
+  EXPECT_TRUE(a.logs.follow);
+  EXPECT_EQ(a.logs.endpoint, "http://localhost:5000");
+  EXPECT_EQ(a.logs.host, "localhost");
+  EXPECT_EQ(a.logs.port, 5000);
+  Cli b;
+  ASSERT_FALSE(parse({"logs", "fn", "-f", "--endpoint=http://[::1]:4567/"}, b));
+  EXPECT_TRUE(b.logs.follow);
+  EXPECT_EQ(b.logs.host, "::1");
+  EXPECT_EQ(b.logs.port, 4567);
+  Cli c;
+  ASSERT_FALSE(parse({"logs", "fn", "--endpoint", "http://example.test"}, c));
+  EXPECT_EQ(c.logs.port, 80);
+}
+
+TEST(Options, LogsErrors) {
+  struct Case {
+    std::vector<const char*> args;
+    std::string message_part;
+  };
+  std::vector<Case> cases = {
+      {{"logs"}, "needs a function name"},
+      {{"logs", "--follow"}, "needs a function name"},
+      {{"logs", "a", "b"}, "unexpected argument 'b'"},
+      {{"logs", "a", "--tail"}, "unknown option '--tail'"},
+      {{"logs", "a", "--endpoint"}, "needs a URL"},
+      {{"logs", "a", "--endpoint", "https://x:1"}, "not an http:// URL"},
+      {{"logs", "a", "--endpoint", "127.0.0.1:4566"}, "not an http:// URL"},
+      {{"logs", "a", "--endpoint", "http://:4566"}, "no host"},
+      {{"logs", "a", "--endpoint", "http://h:"}, "empty port"},
+      {{"logs", "a", "--endpoint", "http://h:99999"}, "no valid port"},
+      {{"logs", "a", "--endpoint", "http://h:0"}, "no valid port"},
+      {{"logs", "a", "--endpoint", "http://h:1/x"}, "has a path"},
+      {{"logs", "a", "--follow=yes"}, "takes no value"},
+  };
+  for (auto& c : cases) {
+    Cli cli;
+    auto error = parse(c.args, cli);
+    ASSERT_TRUE(error.has_value()) << c.args.back();
+    EXPECT_NE(error->find(c.message_part), std::string::npos) << *error;
+  }
+}
+
+TEST(LogsCommand, PercentEncodesTheName) {
+  EXPECT_EQ(percent_encode_segment("my-fn_1.x~"), "my-fn_1.x~");
+  EXPECT_EQ(percent_encode_segment("a b/c:d"), "a%20b%2Fc%3Ad");
+}
+
+TEST(LogsCommand, UnseenTextWhenTheLogGrows) {
+  EXPECT_EQ(unseen_log_text("", "a\nb\n"), "a\nb\n");
+  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\n"), "");
+  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\nc\n"), "c\n");
+}
+
+TEST(LogsCommand, UnseenTextWhenOldLinesFellOff) {
+  // The daemon's window dropped "1" and "2" and gained "7".
+  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "3\n4\n5\n6\n7\n"), "7\n");
+  // The front of the window may start inside a line.
+  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "\n4\n5\n6\n7\n8\n"), "7\n8\n");
+  // Anchors match at line starts only: "x6" is not "6".
+  EXPECT_EQ(unseen_log_text("3\n4\n5\n6\n", "x3\n4\n5\n6\n9\n3\n4\n5\n6\n7\n"), "7\n");
+}
+
+TEST(LogsCommand, EverythingIsNewWhenTheAnchorIsGone) {
+  // More than the window was written between two polls, or the function was re-created.
+  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n", "8\n9\n"), "8\n9\n");
+  EXPECT_EQ(unseen_log_text("1\n2\n", ""), "");
+}
+
+TEST(LogsCommand, UnreachableDaemonIsAnError) {
+  HttpGetResult result;
+  // Port 1 on loopback: nothing listens there in the test environment.
+  auto error = http_get("127.0.0.1", 1, "/_stratus/logs/x", std::chrono::milliseconds(1000), result);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->find("cannot connect"), std::string::npos) << *error;
 }
 
 }  // namespace
