@@ -230,9 +230,7 @@ struct Ops {
 
   std::optional<json> load(const std::string& name) { return s.load(p, name); }
 
-  Status save(const json& rec) {
-    return s.deps_.store->put(Column::lambda, record_key(p, rec["Name"].get<std::string>()), rec.dump());
-  }
+  Status save(const json& rec) { return s.put_record(record_key(p, rec["Name"].get<std::string>()), rec); }
 
   std::string function_root(const std::string& name) const {
     return (fs::path(s.deps_.data_dir) / "lambda" / p.account / p.region / name).string();
@@ -728,7 +726,7 @@ struct Ops {
     if (auto e = find(in, rec, ref)) return Outcome::fail(*e);
     std::string arn = function_arn(p.region, p.account, ref.name);
     if (ref.qualifier.empty()) {
-      if (Status st = s.deps_.store->erase(Column::lambda, record_key(p, ref.name)); !st.ok())
+      if (Status st = s.delete_record(record_key(p, ref.name)); !st.ok())
         return Outcome::fail(store_error(st));
       remove_tree(function_root(ref.name));
       if (s.deps_.executor) s.deps_.executor->function_removed(arn, "");
@@ -1358,11 +1356,51 @@ json async_stats(const Service& lambda_service) {
 }
 
 std::optional<json> LambdaService::load(const Partition& p, const std::string& name) {
+  std::string key = record_key(p, name);
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = record_cache_.find(key); it != record_cache_.end()) return *it->second;
+    generation = cache_generation_;
+  }
   std::string value;
-  if (!deps_.store->get(Column::lambda, record_key(p, name), value).ok()) return std::nullopt;
+  if (!deps_.store->get(Column::lambda, key, value).ok()) return std::nullopt;
   json rec = json::parse(value, nullptr, false);
   if (rec.is_discarded()) return std::nullopt;
+  // Cache what was read only if no write happened meanwhile (else it may be older than the store).
+  auto parsed = std::make_shared<const json>(rec);
+  std::lock_guard lock(cache_mutex_);
+  if (generation == cache_generation_ && record_cache_.size() < 10'000) record_cache_[key] = std::move(parsed);
   return rec;
+}
+
+void LambdaService::store_record(const std::string& key, const json& rec) {
+  auto parsed = std::make_shared<const json>(rec);
+  std::lock_guard lock(cache_mutex_);
+  ++cache_generation_;
+  if (record_cache_.size() >= 10'000) record_cache_.clear();  // bounded; reloads from the store
+  record_cache_[key] = std::move(parsed);
+}
+
+void LambdaService::erase_record(const std::string& key) {
+  std::lock_guard lock(cache_mutex_);
+  ++cache_generation_;
+  record_cache_.erase(key);
+}
+
+Status LambdaService::put_record(const std::string& key, const json& rec) {
+  Status st = deps_.store->put(Column::lambda, key, rec.dump());
+  if (st.ok()) {
+    store_record(key, rec);
+  } else {
+    erase_record(key);
+  }
+  return st;
+}
+
+Status LambdaService::delete_record(const std::string& key) {
+  erase_record(key);
+  return deps_.store->erase(Column::lambda, key);
 }
 
 namespace {

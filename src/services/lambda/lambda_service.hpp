@@ -1,6 +1,7 @@
 #pragma once
 // Internal: the Lambda service class, shared by the operation table and the stack providers.
 #include <mutex>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -48,6 +49,17 @@ class LambdaService final : public Service {
   std::vector<OperationSpec> operations_;
   std::mutex mutex_;  // every read-modify-write of the store's records
   std::shared_ptr<AsyncQueue> async_;  // null without a store
+
+  // Parsed function records by store key: Invoke reads its function's record on every call, and parsing
+  // it was a quarter of a warm invoke's cost. The store stays the truth: every write of a record goes
+  // through store_record()/erase_record(), which keep this in step.
+  void store_record(const std::string& key, const nlohmann::json& rec);
+  void erase_record(const std::string& key);
+  Status put_record(const std::string& key, const nlohmann::json& rec);
+  Status delete_record(const std::string& key);
+  std::mutex cache_mutex_;
+  std::uint64_t cache_generation_ = 0;  // bumped by every write; a read caches only if unchanged
+  std::unordered_map<std::string, std::shared_ptr<const nlohmann::json>> record_cache_;
 
   friend struct Ops;
 };
