@@ -95,8 +95,20 @@ http::Response encode_error(const ServiceModel* model, Protocol protocol, const 
       body["Type"] = error.sender_fault ? "User" : "Service";
       body["message"] = error.message;
       body["Message"] = error.message;
-      if (error.extra.is_object())
-        for (auto it = error.extra.begin(); it != error.extra.end(); ++it) body[it.key()] = it.value();
+      // Members the model puts in headers (Lambda's TooManyRequestsException.retryAfterSeconds ->
+      // Retry-After) travel there; the rest go in the body.
+      const Shape* shape = model != nullptr ? model->shape(error.code) : nullptr;
+      if (error.extra.is_object()) {
+        for (auto it = error.extra.begin(); it != error.extra.end(); ++it) {
+          const MemberRef* member = shape != nullptr ? shape->find_member(it.key()) : nullptr;
+          if (member != nullptr && member->location == Location::header && it.value().is_primitive()) {
+            std::string name = member->location_name.empty() ? member->name : member->location_name;
+            r.headers.set(name, it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+          } else {
+            body[it.key()] = it.value();
+          }
+        }
+      }
       r.headers.set("Content-Type", "application/json");
       r.headers.set("x-amzn-RequestId", request_id);
       r.headers.set("x-amzn-ErrorType", error.code);

@@ -113,7 +113,11 @@ class LambdaInvokeTest(unittest.TestCase):
         self.lam.put_function_concurrency(FunctionName="conc-fn", ReservedConcurrentExecutions=0)
         with self.assertRaises(ClientError) as cm:
             self.invoke("conc-fn")
-        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 429)
+        err = cm.exception.response
+        self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 429)
+        self.assertEqual(err["Error"]["Code"], "TooManyRequestsException")
+        self.assertEqual(err.get("Reason"), "ReservedFunctionConcurrentInvocationLimitExceeded")
+        self.assertEqual(err["ResponseMetadata"]["HTTPHeaders"].get("retry-after"), "1")
         self.lam.delete_function_concurrency(FunctionName="conc-fn")
         event = self.lam.invoke(FunctionName="conc-fn", InvocationType="Event", Payload=b"{}")
         self.assertEqual(event["StatusCode"], 202)
