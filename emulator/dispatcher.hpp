@@ -52,7 +52,7 @@ class Dispatcher final : public http::Handler {
   const Clock& clock_;
   std::int64_t started_ms_;
   mutable std::once_flag services_health_once_;
-  mutable nlohmann::json services_health_;
+  mutable std::string services_health_;  // the health document after its uptime member, serialized once
 };
 
 }  // namespace stratus::emulator
