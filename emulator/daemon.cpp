@@ -121,6 +121,7 @@ int serve(const ServeOptions& options) {
   runtime_options.endpoint_url = options.host == "0.0.0.0" || options.host == "::"
                                      ? fmt::format("http://127.0.0.1:{}", server->port())
                                      : url;
+  runtime_options.keep_warm_ms = options.keep_warm_ms;
   executor = std::make_shared<RuntimeExecutor>(SystemClock::instance(), runtime_options);
   events::Router router([&server](std::function<void()> task) {
     if (server) server->post(std::move(task));

@@ -1,5 +1,6 @@
 #include "emulator/function_executor.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -97,7 +98,8 @@ struct RuntimeExecutor::Impl : std::enable_shared_from_this<Impl> {
     pool_options.reserved_concurrency = config.reserved_concurrency;
     pool_options.provisioned = config.provisioned_concurrency;
     pool_options.keep_warm_ms = options.keep_warm_ms;
-    pool_options.eviction_interval_ms = 30'000;
+    // Look for idle instances often enough that none outlives keep-warm by more than half of it.
+    pool_options.eviction_interval_ms = std::clamp<std::int64_t>(options.keep_warm_ms / 2, 100, 30'000);
     auto pool = runtime::Pool::create(io, clock, to_runtime(config, options.endpoint_url), runtime_options,
                                       pool_options, account);
     pools[key] = Entry{print, pool, config.timeout_ms};

@@ -28,6 +28,8 @@ struct ServeOptions {
   std::chrono::milliseconds shutdown_grace{1'500};
   // Lambda's asynchronous retries after a function error wait n x this (AWS: 1 min, then 2 min).
   std::int64_t async_retry_base_ms = 60'000;
+  // Idle on-demand function instances are stopped after this long unused (provisioned ones are kept).
+  std::int64_t keep_warm_ms = 5 * 60 * 1000;
 };
 
 // `stratus logs FUNCTION [--follow] [--endpoint URL]`: prints a function's recent log lines, read from a

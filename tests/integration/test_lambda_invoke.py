@@ -5,6 +5,7 @@ import io
 import json
 import os
 import re
+import time
 import unittest
 import urllib.request
 import zipfile
@@ -142,6 +143,31 @@ class LambdaInvokeTest(unittest.TestCase):
         with urllib.request.urlopen(self.daemon.url + "/_stratus/logs/stats-fn", timeout=5) as r:
             log = r.read().decode()
         self.assertEqual(len(re.findall(r"REPORT RequestId:", log)), 2, log)
+
+
+class KeepWarmTest(unittest.TestCase):
+    """--keep-warm-ms reaches the pools: an idle instance is stopped, and the next invoke is cold again."""
+
+    def test_idle_instances_are_evicted(self):
+        with Daemon("--keep-warm-ms", "300") as d:
+            lam = d.client("lambda")
+            lam.create_function(FunctionName="kw", Runtime="provided.al2023", Role=ROLE, Handler="counter.so",
+                                Code={"ZipFile": package("counter")})
+            first = json.loads(lam.invoke(FunctionName="kw")["Payload"].read())
+            self.assertEqual(first["count"], 1)
+            deadline = time.time() + 10
+            pool = None
+            while time.time() < deadline:
+                with urllib.request.urlopen(d.url + "/_stratus/functions", timeout=5) as r:
+                    pool = next(p for p in json.loads(r.read())["pools"] if p["function"] == "kw")
+                if pool["instances"]["total"] == 0:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(pool["instances"]["total"], 0, pool)
+            self.assertEqual(pool["evictions"], 1, pool)
+            again = json.loads(lam.invoke(FunctionName="kw")["Payload"].read())
+            self.assertEqual(again["count"], 1)  # a new instance: its globals start over
+            self.assertNotEqual(again["pid"], first["pid"])
 
 
 if __name__ == "__main__":

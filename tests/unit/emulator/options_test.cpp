@@ -29,7 +29,7 @@ TEST(Options, AllFlags) {
   ASSERT_FALSE(parse({"serve", "--host", "0.0.0.0", "--port=0", "--ephemeral", "--config", "c.yaml", "--account-id",
                       "123456789012", "--log-level", "debug", "--log-format", "json", "--threads", "3",
                       "--header-timeout-ms", "300", "--idle-timeout-ms=400", "--region", "eu-west-1",
-                      "--async-retry-base-ms", "50"},
+                      "--async-retry-base-ms", "50", "--keep-warm-ms", "2000"},
                      cli));
   EXPECT_EQ(cli.serve.host, "0.0.0.0");
   EXPECT_EQ(cli.serve.port, 0);
@@ -43,6 +43,7 @@ TEST(Options, AllFlags) {
   EXPECT_EQ(cli.serve.idle_timeout.count(), 400);
   EXPECT_EQ(cli.serve.default_region, "eu-west-1");
   EXPECT_EQ(cli.serve.async_retry_base_ms, 50);
+  EXPECT_EQ(cli.serve.keep_warm_ms, 2000);
 }
 
 TEST(Options, OptionsWithoutCommandMeanServe) {
