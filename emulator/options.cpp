@@ -59,18 +59,25 @@ bool valid_account_id(std::string_view id) {
   return true;
 }
 
+struct SplitOption {
+  std::string_view name;
+  std::string_view value;
+  bool has_value = false;
+};
+
+// "--name=value" -> {"--name", "value", true}; anything else -> {arg, "", false}.
+SplitOption split_option(std::string_view arg) {
+  if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+    return {arg.substr(0, eq), arg.substr(eq + 1), true};
+  }
+  return {arg, {}, false};
+}
+
 // `stratus logs FUNCTION [--follow|-f] [--endpoint URL]`, after the command word.
 std::optional<std::string> parse_logs(const std::vector<std::string_view>& args, std::size_t i,
                                       LogsOptions& o) {
   for (; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    std::string_view value;
-    bool has_inline_value = false;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_inline_value = true;
-    }
+    auto [arg, value, has_inline_value] = split_option(args[i]);
     if (arg == "--follow" || arg == "-f") {
       if (has_inline_value) return "--follow takes no value";
       o.follow = true;
@@ -165,14 +172,7 @@ std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out
   ServeOptions& o = out.serve;
   bool data_dir_given = false;
   for (; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    std::string_view value;
-    bool has_inline_value = false;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_inline_value = true;
-    }
+    auto [arg, value, has_inline_value] = split_option(args[i]);
     auto need_value = [&](std::string_view& v) -> bool {
       if (has_inline_value) {
         v = value;
