@@ -867,13 +867,20 @@ struct Ops {
     return Outcome::ok(alias_out(ref.name, a));
   }
 
+  // The function (unqualified) and its existing alias `Name`, or ResourceNotFoundException.
+  std::optional<AwsError> find_alias(const json& in, json& rec, FunctionRef& ref, std::string& alias) {
+    if (auto e = find(in, rec, ref, false)) return e;
+    alias = str(in, "Name");
+    if (!rec["Aliases"].contains(alias)) return alias_not_found(ref.name, alias);
+    return std::nullopt;
+  }
+
   // https://docs.aws.amazon.com/lambda/latest/api/API_GetAlias.html
   Outcome get_alias(const json& in) {
     json rec;
     FunctionRef ref;
-    if (auto e = find(in, rec, ref, false)) return Outcome::fail(*e);
-    std::string alias = str(in, "Name");
-    if (!rec["Aliases"].contains(alias)) return Outcome::fail(alias_not_found(ref.name, alias));
+    std::string alias;
+    if (auto e = find_alias(in, rec, ref, alias)) return Outcome::fail(*e);
     return Outcome::ok(alias_out(ref.name, rec["Aliases"][alias]));
   }
 
@@ -881,9 +888,8 @@ struct Ops {
   Outcome update_alias(const json& in) {
     json rec;
     FunctionRef ref;
-    if (auto e = find(in, rec, ref, false)) return Outcome::fail(*e);
-    std::string alias = str(in, "Name");
-    if (!rec["Aliases"].contains(alias)) return Outcome::fail(alias_not_found(ref.name, alias));
+    std::string alias;
+    if (auto e = find_alias(in, rec, ref, alias)) return Outcome::fail(*e);
     json a = rec["Aliases"][alias];
     if (in.contains("RevisionId") && str(in, "RevisionId") != str(a, "RevisionId"))
       return Outcome::fail(revision_mismatch());
@@ -907,9 +913,8 @@ struct Ops {
   Outcome delete_alias(const json& in) {
     json rec;
     FunctionRef ref;
-    if (auto e = find(in, rec, ref, false)) return Outcome::fail(*e);
-    std::string alias = str(in, "Name");
-    if (!rec["Aliases"].contains(alias)) return Outcome::fail(alias_not_found(ref.name, alias));
+    std::string alias;
+    if (auto e = find_alias(in, rec, ref, alias)) return Outcome::fail(*e);
     rec["Aliases"].erase(alias);
     rec["Provisioned"].erase(alias);
     rec["EventInvoke"].erase(alias);
