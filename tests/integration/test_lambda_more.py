@@ -282,7 +282,12 @@ class AwsCliTest(FunctionsBase):
 
 class PoolBehaviourTest(FunctionsBase):
     def provisioned_instances(self, function: str, version: str) -> int:
-        return sum(p["instances"]["provisioned"] for p in self.pools(function) if p["version"] == version)
+        """Provisioned instances of `version` that finished their init (none still starting): as on AWS,
+        where provisioned concurrency serves invocations once it is initialized."""
+        pools = [p for p in self.pools(function) if p["version"] == version]
+        if any(p["instances"]["cold"] for p in pools):
+            return 0
+        return sum(p["instances"]["provisioned"] for p in pools)
 
     def test_provisioned_instances_exist_before_any_invoke(self):
         self.create("pc-fn", "counter")
