@@ -59,6 +59,7 @@ struct Router::Delivery {
   std::shared_ptr<const Event> event;
   Target target;
   std::shared_ptr<TargetKind> kind;  // null when the kind is not registered
+  std::function<void(DeliveryResult)> on_done;  // send()'s caller, after the observer; may be empty
   std::atomic<bool> completed{false};
 
   void finish(const DeliveryResult& result) {
@@ -68,6 +69,13 @@ struct Router::Delivery {
       return;
     }
     state->complete(*event, target, result);
+    if (on_done) {
+      try {
+        on_done(result);
+      } catch (const std::exception& e) {
+        log::warn("events", "send callback for event {} threw: {}", event->id, e.what());
+      }
+    }
   }
 };
 
@@ -176,31 +184,51 @@ std::size_t Router::publish(Event event) {
     return 0;
   }
   state_->scheduled.fetch_add(deliveries.size(), std::memory_order_relaxed);
-  for (auto& d : deliveries) {
-    auto task = [d] {
-      if (!d->kind) {
-        d->finish(DeliveryResult::failure(
-            "UnknownTargetKind",
-            fmt::format("no target kind \"{}\" is registered (target {})", d->target.kind, d->target.arn)));
-        return;
-      }
-      try {
-        d->kind->deliver(*d->event, d->target, [d](DeliveryResult result) { d->finish(result); });
-      } catch (const std::exception& e) {
-        if (d->completed.load()) {
-          log::warn("events", "target kind \"{}\" threw after completing: {}", d->target.kind, e.what());
-        } else {
-          d->finish(DeliveryResult::failure("DeliveryException", e.what()));
-        }
-      }
-    };
-    try {
-      state_->executor(std::move(task));
-    } catch (const std::exception& e) {  // e.g. a pool that is shutting down
-      d->finish(DeliveryResult::failure("ExecutorRejected", e.what()));
-    }
-  }
+  for (auto& d : deliveries) schedule(std::move(d));
   return deliveries.size();
+}
+
+
+void Router::send(Event event, Target target, std::function<void(DeliveryResult)> on_done) {
+  if (event.id.empty()) event.id = new_request_id();
+  state_->published.fetch_add(1, std::memory_order_relaxed);
+  auto d = std::make_shared<Delivery>();
+  d->state = state_;
+  d->event = std::make_shared<const Event>(std::move(event));
+  {
+    std::lock_guard lock(state_->mutex);
+    auto kind = state_->kinds.find(target.kind);
+    if (kind != state_->kinds.end()) d->kind = kind->second;
+  }
+  d->target = std::move(target);
+  d->on_done = std::move(on_done);
+  state_->scheduled.fetch_add(1, std::memory_order_relaxed);
+  schedule(std::move(d));
+}
+
+void Router::schedule(std::shared_ptr<Delivery> d) {
+  auto task = [d] {
+    if (!d->kind) {
+      d->finish(DeliveryResult::failure(
+          "UnknownTargetKind",
+          fmt::format("no target kind \"{}\" is registered (target {})", d->target.kind, d->target.arn)));
+      return;
+    }
+    try {
+      d->kind->deliver(*d->event, d->target, [d](DeliveryResult result) { d->finish(result); });
+    } catch (const std::exception& e) {
+      if (d->completed.load()) {
+        log::warn("events", "target kind \"{}\" threw after completing: {}", d->target.kind, e.what());
+      } else {
+        d->finish(DeliveryResult::failure("DeliveryException", e.what()));
+      }
+    }
+  };
+  try {
+    state_->executor(std::move(task));
+  } catch (const std::exception& e) {  // e.g. a pool that is shutting down
+    d->finish(DeliveryResult::failure("ExecutorRejected", e.what()));
+  }
 }
 
 }  // namespace stratus::events

@@ -109,6 +109,12 @@ class Router {
   // with "ExecutorRejected".
   std::size_t publish(Event event);
 
+  // Point-to-point delivery (a Lambda destination, a dead-letter queue): schedules one delivery of
+  // `event` to `target` through the executor, whatever the subscriptions. `on_done` (optional) is
+  // called once with the result, after the observer, on the thread that completed the delivery.
+  // Counts as published and scheduled; an unregistered kind completes with "UnknownTargetKind".
+  void send(Event event, Target target, std::function<void(DeliveryResult)> on_done = {});
+
   // Replaces the observer (empty function: none). Deliveries completing concurrently may still
   // see the previous one.
   void set_observer(Observer observer);
@@ -118,6 +124,7 @@ class Router {
  private:
   struct State;
   struct Delivery;
+  void schedule(std::shared_ptr<Delivery> delivery);
   std::shared_ptr<State> state_;
 };
 

@@ -173,6 +173,32 @@ TEST(events_router, MultipleSubscribersOfDifferentKinds) {
   EXPECT_EQ(router.subscription_count(), 3u);
 }
 
+TEST(events_router, SendDeliversToOneTargetWithoutSubscriptions) {
+  QueuedExecutor queued;
+  Router router(queued.executor());
+  auto queues = std::make_shared<RecordingKind>();
+  router.register_target_kind("queue", queues);
+  router.subscribe(make_sub("*", {}, "fn-a"));  // a subscription must not see a point-to-point send
+  std::vector<DeliveryResult> results;
+  router.send(make_event("lambda:DestinationRecord", "fn"), Target{"queue", kQueue, nlohmann::json::object()},
+              [&](DeliveryResult r) { results.push_back(r); });
+  router.send(make_event("lambda:DestinationRecord", "fn"), Target{"topic", "arn:aws:sns:x", nlohmann::json::object()},
+              [&](DeliveryResult r) { results.push_back(r); });
+  EXPECT_TRUE(results.empty());  // nothing runs before the executor does
+  EXPECT_EQ(queued.run_all(), 2u);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_FALSE(results[1].ok);
+  EXPECT_EQ(results[1].error_code, "UnknownTargetKind");
+  auto got = queues->snapshot();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].target.arn, kQueue);
+  auto stats = router.stats();
+  EXPECT_EQ(stats.scheduled, 2u);
+  EXPECT_EQ(stats.delivered, 1u);
+  EXPECT_EQ(stats.failed, 1u);
+}
+
 TEST(events_router, Unsubscribe) {
   Router router(inline_executor());
   auto kind = std::make_shared<RecordingKind>();
