@@ -496,6 +496,7 @@ std::uint32_t Engine::group_index(Queue& q, const std::string& name) {
 // is ready and nothing of it is in flight.
 void Engine::release_group(Queue& q, std::uint32_t g) {
   Group& G = q.groups[g];
+  if (G.name.empty()) return;  // already freed (MessageGroupId is never empty)
   while (!G.seqs.empty() && q.messages.find(G.seqs.front()) == q.messages.end()) G.seqs.pop_front();
   if (G.inflight > 0) return;
   if (G.seqs.empty()) {
@@ -880,6 +881,7 @@ std::optional<AwsError> Engine::delete_message(const std::shared_ptr<Queue>& q, 
   if (!parse_receipt(handle, qid, seq, gen) || qid != q->cfg.qid) return invalid_handle(handle);
   std::unique_lock lk(q->mu);
   if (q->deleted) return no_queue();
+  promote_due(*q, clock_->now_ms());
   auto it = q->messages.find(seq);
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html: an older
   // receipt handle of a message received again is accepted without deleting it (standard queues); the

@@ -304,7 +304,7 @@ TEST_F(SqsTest, RestartKeepsQueuesMessagesAndVisibility) {
   EXPECT_EQ(a["VisibilityTimeout"], "100");
   EXPECT_EQ(a["ApproximateNumberOfMessages"], "1");
   EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
-  msgs = receive(url, {{"MaxNumberOfMessages", 10}});
+  msgs = receive(url, {{"MaxNumberOfMessages", 10}, {"VisibilityTimeout", 1000}});
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_NE(msgs[0]["Body"], inflight_body);
   clock.advance_ms(100'000);
