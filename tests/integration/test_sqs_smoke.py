@@ -6,6 +6,9 @@ The thorough suite (boto3, AWS CLI v2, JS v3) lives in its own files; this one p
 """
 import hashlib
 import json
+import os
+import signal
+import tempfile
 import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -69,6 +72,57 @@ class SqsSmokeTest(unittest.TestCase):
         names = {q["name"]: q for q in stats["queues"]}
         self.assertEqual(names["smoke-query"]["in_flight"], 1)
         self.assertEqual(names["smoke-query"]["received"], 1)
+
+
+class SqsDurabilityAndStackTest(unittest.TestCase):
+    def test_acknowledged_send_survives_kill_9_and_stack_queues_exist(self):
+        with tempfile.TemporaryDirectory(prefix="stratus-sqs-") as tmp:
+            stack = os.path.join(tmp, "stack.yaml")
+            with open(stack, "w") as f:
+                f.write("""\
+Resources:
+  Orders:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: orders
+      VisibilityTimeout: 45
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt OrdersDLQ.Arn, maxReceiveCount: 3}
+  OrdersDLQ:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: false
+Outputs:
+  Url: {Value: !Ref Orders}
+""")
+            data = os.path.join(tmp, "data")
+            d = Daemon("--config", stack, data_dir=data).start()
+            try:
+                sqs = d.client("sqs")
+                url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+                attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+                self.assertEqual(attrs["VisibilityTimeout"], "45")
+                policy = json.loads(attrs["RedrivePolicy"])
+                self.assertEqual(policy["maxReceiveCount"], 3)
+                self.assertTrue(policy["deadLetterTargetArn"].endswith(":stratus-OrdersDLQ"), policy)
+                ids = [sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")["MessageId"] for i in range(20)]
+            finally:
+                d.kill()  # SIGKILL: no shutdown path runs
+            self.assertEqual(d.proc.returncode, -signal.SIGKILL)
+            d2 = Daemon("--config", stack, data_dir=data).start()
+            try:
+                sqs = d2.client("sqs")
+                url = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+                got = []
+                for _ in range(10):
+                    r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+                    got += [m["MessageId"] for m in r.get("Messages", [])]
+                    if len(got) >= len(ids):
+                        break
+                self.assertEqual(sorted(got), sorted(ids))
+            finally:
+                d2.stop()
+                d2.cleanup()
+            d.cleanup()
 
 
 if __name__ == "__main__":
