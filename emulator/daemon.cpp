@@ -16,6 +16,7 @@
 #include "http/server.hpp"
 #include "services/lambda/async.hpp"
 #include "services/service.hpp"
+#include "services/sqs/sqs.hpp"
 #include "stack/stack_file.hpp"
 #include "store/store.hpp"
 #include "stratus_version.hpp"
@@ -94,6 +95,10 @@ int serve(const ServeOptions& options) {
   dispatcher_config.function_logs = [&executor](const std::string& name) {
     return executor ? executor->logs(name, 1 << 20) : std::string();
   };
+  dispatcher_config.queue_stats = [&registry] {
+    const services::Service* sqs = registry.find_service("sqs");
+    return sqs ? services::sqs::queue_stats(*sqs) : nlohmann::json();
+  };
   dispatcher_config.async_stats = [&registry] {
     const services::Service* lambda = registry.find_service("lambda");
     return lambda ? services::lambda::async_stats(*lambda) : nlohmann::json();
@@ -134,6 +139,7 @@ int serve(const ServeOptions& options) {
   environment.function_executor = executor;
   environment.router = &router;
   environment.async_retry_base_ms = options.async_retry_base_ms;
+  environment.endpoint_host = fmt::format("localhost:{}", server->port());
   register_services(environment, registry, &applier);
 
   // 5. Apply the stack: create or update every resource it declares (idempotent across restarts).

@@ -29,6 +29,8 @@ struct DispatcherConfig {
   std::function<std::string(const std::string&)> function_logs;
   // GET /_stratus/async: Lambda's asynchronous invocations (queued, retries, outcomes, destinations).
   std::function<nlohmann::json()> async_stats;
+  // GET /_stratus/queues: every SQS queue's counts (visible, in flight, delayed) and what happened to messages.
+  std::function<nlohmann::json()> queue_stats;
 };
 
 class Dispatcher final : public http::Handler {

@@ -1,10 +1,24 @@
 #include "emulator/wiring.hpp"
 
 #include "services/lambda/lambda.hpp"
+#include "services/sqs/sqs.hpp"
 
 namespace stratus::emulator {
 
 void register_services(const ServiceEnvironment& env, services::Registry& registry, stack::StackApplier* applier) {
+  // SQS first: Lambda's event source mappings poll its queues through the QueueSource.
+  services::sqs::SqsDeps sqs_deps;
+  sqs_deps.store = env.store;
+  sqs_deps.clock = env.clock;
+  sqs_deps.account_id = env.account_id;
+  if (!env.endpoint_host.empty()) sqs_deps.default_host = env.endpoint_host;
+  services::sqs::SqsModule sqs = services::sqs::make_sqs_service(std::move(sqs_deps));
+  registry.add(sqs.service);
+  if (env.router) env.router->register_target_kind("queue", sqs.target_kind);
+  if (applier) applier->register_provider(services::sqs::make_queue_provider(sqs.service));
+  // Handed to Lambda's event source mappings (LambdaDeps) once their pollers land.
+  [[maybe_unused]] std::shared_ptr<services::QueueSource> queue_source = sqs.queue_source;
+
   services::lambda::LambdaDeps lambda_deps;
   lambda_deps.store = env.store;
   lambda_deps.clock = env.clock;

@@ -24,6 +24,8 @@ struct ServiceEnvironment {
   events::Router* router = nullptr;
   // Base delay of Lambda's asynchronous retries after a function error (AWS: 1 min, then 2 min).
   std::int64_t async_retry_base_ms = 60'000;
+  // HOST:PORT for URLs built without a request (SQS QueueUrls of stack resources); "localhost:4566" when empty.
+  std::string endpoint_host;
 };
 
 // Registers every service of this build; `applier` may be null (coverage).

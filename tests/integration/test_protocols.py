@@ -22,7 +22,6 @@ FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 # (service, boto3 method, kwargs, AWS operation name)
 BOTO3_CASES = [
-    ("sqs", "list_queues", {}, "ListQueues"),
     ("dynamodb", "list_tables", {}, "ListTables"),
     ("events", "list_rules", {}, "ListRules"),
     ("lambda", "list_layers", {}, "ListLayers"),
@@ -34,9 +33,6 @@ BOTO3_CASES = [
 
 # More operations, to see that routing finds the right operation name on each protocol.
 MORE_BOTO3_CASES = [
-    ("sqs", "send_message", {"QueueUrl": "http://127.0.0.1/000000000000/q", "MessageBody": "hi"},
-     "SendMessage"),
-    ("sqs", "get_queue_url", {"QueueName": "q"}, "GetQueueUrl"),
     ("dynamodb", "put_item", {"TableName": "t", "Item": {"pk": {"S": "1"}}}, "PutItem"),
     ("events", "put_events", {"Entries": [{"Source": "s", "DetailType": "d", "Detail": "{}"}]},
      "PutEvents"),
@@ -134,10 +130,10 @@ class UnsignedRoutingTest(ProtocolBase):
                        b"{}", "events", "ListRules", 501, "NotImplemented")
 
     def test_query_without_auth(self):
-        r, parsed = self.raw_error("POST", "/", {"Content-Type": FORM},
-                                   "Action=ListQueues&Version=2012-11-05", "sqs", "ListQueues", 501,
-                                   "NotImplemented", protocol="query")
-        self.assertIn("ListQueues", parsed["Error"]["Message"])
+        # SQS is implemented: an unsigned query request reaches it and is answered in XML.
+        r = self.d.request("POST", "/", "Action=ListQueues&Version=2012-11-05", {"Content-Type": FORM})
+        self.assertEqual(r.status, 200, r.body[:500])
+        self.assertIn(b"<ListQueuesResponse", r.body)
 
     def test_lambda_path_without_auth(self):
         # Unsigned requests on Lambda's path prefixes reach Lambda (ListFunctions is implemented) ...
@@ -175,26 +171,25 @@ class QueryProtocolTest(ProtocolBase):
         rid = [e for e in root.iter() if e.tag.endswith("RequestId")]
         self.assertTrue(rid and rid[0].text, "no <RequestId> in <ErrorResponse>")
 
-    def test_post_form_not_implemented(self):
-        r, parsed = self.raw_error("POST", "/", self.headers(), "Action=ListQueues&Version=2012-11-05",
-                                   "sqs", "ListQueues", 501, "NotImplemented", protocol="query")
-        self.check_xml(r)
-        self.assertIn("stratus", parsed["Error"]["Message"].lower())
-        self.assertIn("ListQueues", parsed["Error"]["Message"])
+    def test_post_form(self):
+        r = self.d.request("POST", "/", "Action=ListQueues&Version=2012-11-05", self.headers())
+        self.assertEqual(r.status, 200, r.body[:500])
+        parsed = parse_with_botocore(r, "sqs", "ListQueues", "query")
+        self.assert_request_id(parsed, r)
 
-    def test_get_query_string_not_implemented(self):
-        r, _ = self.raw_error("GET", "/?" + urllib.parse.urlencode({"Action": "ListQueues",
-                                                                    "Version": "2012-11-05"}),
-                              self.headers(), None, "sqs", "ListQueues", 501, "NotImplemented",
-                              protocol="query")
-        self.check_xml(r)
+    def test_get_query_string(self):
+        r = self.d.request("GET", "/?" + urllib.parse.urlencode({"Action": "ListQueues", "Version": "2012-11-05"}),
+                           None, self.headers())
+        self.assertEqual(r.status, 200, r.body[:500])
 
     def test_queue_url_path(self):
+        # POST /<account>/<queue> without a QueueUrl parameter: the path names the queue.
         body = urllib.parse.urlencode({"Action": "SendMessage", "Version": "2012-11-05",
                                        "MessageBody": "hello"})
         r, parsed = self.raw_error("POST", "/000000000000/my-queue", self.headers(), body, "sqs",
-                                   "SendMessage", 501, "NotImplemented", protocol="query")
-        self.assertIn("SendMessage", parsed["Error"]["Message"])
+                                   "SendMessage", 400, "AWS.SimpleQueueService.NonExistentQueue",
+                                   protocol="query")
+        self.check_xml(r)
 
     def test_bogus_action(self):
         r, _ = self.raw_error("POST", "/", self.headers(), "Action=Bogus&Version=2012-11-05", "sqs",
@@ -234,9 +229,11 @@ class JsonProtocolTest(ProtocolBase):
         self.assertEqual(parsed["Error"]["Code"], "InvalidAction", parsed)
         self.assert_request_id(parsed, r)
 
-    def test_sqs_json_not_implemented_raw(self):
-        r, parsed = self.raw_error("POST", "/", json_target_headers("sqs", "AmazonSQS.ListQueues"), b"{}",
-                                   "sqs", "ListQueues", 501, "NotImplemented")
+    def test_sqs_json_nonexistent_queue(self):
+        body = json.dumps({"QueueUrl": "http://localhost/000000000000/nope"}).encode()
+        r, parsed = self.raw_error("POST", "/", json_target_headers("sqs", "AmazonSQS.GetQueueAttributes"), body,
+                                   "sqs", "GetQueueAttributes", 400, "AWS.SimpleQueueService.NonExistentQueue")
+        self.assertEqual(r.header("x-amzn-query-error"), "AWS.SimpleQueueService.NonExistentQueue;Sender")
 
     def test_invalid_json_body(self):
         for service, target, ver, op in (("dynamodb", "DynamoDB_20120810.ListTables", "1.0", "ListTables"),
@@ -288,10 +285,7 @@ class AwsCliTest(ProtocolBase):
 
     def test_sqs_list_queues(self):
         p = self.run_cli("sqs", "list-queues")
-        self.assertNotEqual(p.returncode, 0, p.stdout)
-        self.assertIn("NotImplemented", p.stderr)
-        self.assertIn("ListQueues", p.stderr)
-        self.assertIn("stratus", p.stderr.lower())
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_dynamodb_list_tables(self):
         p = self.run_cli("dynamodb", "list-tables")
