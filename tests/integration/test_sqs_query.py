@@ -144,16 +144,19 @@ class QueryProtocolTest(QueryCase):
         res = self.ok("ListQueues", {"QueueNamePrefix": name})
         self.assertEqual(sorted(e.text for e in res.iterfind("QueueUrl")), sorted([url, other]))
 
-        # The queue URL's path addresses the queue without a QueueUrl parameter.
-        path = urllib.parse.urlsplit(url).path
-        self.ok("SetQueueAttributes", {"Attribute.1.Name": "DelaySeconds", "Attribute.1.Value": "0",
-                                       "Attribute.2.Name": "VisibilityTimeout", "Attribute.2.Value": "9"},
-                path=path)
-        self.assertEqual(self.attrs(url, "VisibilityTimeout")["VisibilityTimeout"], "9")
         # GET with the parameters in the query string works too.
+        self.ok("SetQueueAttributes", {"QueueUrl": url, "Attribute.1.Name": "DelaySeconds",
+                                       "Attribute.1.Value": "0", "Attribute.2.Name": "VisibilityTimeout",
+                                       "Attribute.2.Value": "9"})
         res = self.ok("GetQueueAttributes", {"QueueUrl": url, "AttributeName.1": "VisibilityTimeout"},
                       method="GET")
         self.assertEqual(res.findtext("Attribute/Value"), "9")
+        # The queue URL's path addresses the queue without a QueueUrl parameter (how older SDKs call).
+        # MOTO DIFFERS: moto's SetQueueAttributes does not take the queue from the path.
+        path = urllib.parse.urlsplit(url).path
+        self.ok("SetQueueAttributes", {"Attribute.1.Name": "VisibilityTimeout", "Attribute.1.Value": "10"},
+                path=path)
+        self.assertEqual(self.attrs(url, "VisibilityTimeout")["VisibilityTimeout"], "10")
 
         self.ok("DeleteQueue", {"QueueUrl": url})
         self.assertQueryError(NONEXISTENT, "GetQueueUrl", {"QueueName": name})
