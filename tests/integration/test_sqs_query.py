@@ -144,7 +144,8 @@ class QueryProtocolTest(QueryCase):
         res = self.ok("ListQueues", {"QueueNamePrefix": name})
         self.assertEqual(sorted(e.text for e in res.iterfind("QueueUrl")), sorted([url, other]))
 
-        # GET with the parameters in the query string works too.
+        # GET with the parameters in the query string works too (AWS's query API accepts GET and POST).
+        # MOTO DIFFERS: moto answers GET query requests with a JSON QueueDoesNotExist error.
         self.ok("SetQueueAttributes", {"QueueUrl": url, "Attribute.1.Name": "DelaySeconds",
                                        "Attribute.1.Value": "0", "Attribute.2.Name": "VisibilityTimeout",
                                        "Attribute.2.Value": "9"})
