@@ -87,9 +87,13 @@ class QueueLifecycleTest(SqsCase):
         ok = "a" * 80
         url = self.sqs.create_queue(QueueName=ok[:70] + self.new_name("")[-10:])["QueueUrl"]
         self._queues.append(url)
-        for bad in ("a" * 81, "has space", "dot.name", "slash/name", "star*", ""):
+        for bad in ("a" * 81, "has space", "dot.name", "slash/name", "star*"):
             with self.subTest(name=bad):
                 self.assertError("InvalidParameterValue", self.sqs_nv.create_queue, QueueName=bad)
+        # An empty name is refused too (as missing or as invalid).
+        with self.assertRaises(ClientError) as cm:
+            self.sqs_nv.create_queue(QueueName="")
+        self.assertIn(cm.exception.response["Error"]["Code"], ("MissingParameter", "InvalidParameterValue"))
         # FIFO: FifoQueue=true needs the .fifo suffix, and .fifo without FifoQueue is refused.
         self.assertError("InvalidParameterValue", self.sqs.create_queue, QueueName=self.new_name("nf"),
                          Attributes={"FifoQueue": "true"})

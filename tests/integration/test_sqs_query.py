@@ -248,6 +248,31 @@ class QueryProtocolTest(QueryCase):
                          ["d1", "d2"])
         self.assertEqual(self.counts(url), (0, 0, 0))
 
+    def test_tags_permissions_and_dlq_sources(self):
+        # Query names from the query-protocol model (awscli's botocore data): TagQueue Tag.N.Key/Value,
+        # UntagQueue TagKey.N, AddPermission AWSAccountId.N + ActionName.N; answers flattened
+        # <Tag><Key/><Value/></Tag> and <QueueUrl>.
+        url = self.make_queue("qtags")
+        self.ok("TagQueue", {"QueueUrl": url, "Tag.1.Key": "a", "Tag.1.Value": "1", "Tag.2.Key": "b",
+                             "Tag.2.Value": "2"})
+        res = self.ok("ListQueueTags", {"QueueUrl": url})
+        self.assertEqual({t.findtext("Key"): t.findtext("Value") for t in res.iterfind("Tag")}, {"a": "1", "b": "2"})
+        self.ok("UntagQueue", {"QueueUrl": url, "TagKey.1": "a"})
+        self.assertEqual(self.sqs.list_queue_tags(QueueUrl=url)["Tags"], {"b": "2"})
+
+        self.ok("AddPermission", {"QueueUrl": url, "Label": "lbl", "AWSAccountId.1": "111122223333",
+                                  "ActionName.1": "SendMessage", "ActionName.2": "ReceiveMessage"})
+        policy = json.loads(self.attrs(url, "Policy")["Policy"])
+        st = [x for x in policy["Statement"] if x["Sid"] == "lbl"]
+        self.assertEqual(len(st), 1, policy)
+        self.assertEqual(sorted(st[0]["Action"]), ["SQS:ReceiveMessage", "SQS:SendMessage"])
+        self.ok("RemovePermission", {"QueueUrl": url, "Label": "lbl"})
+
+        src = self.make_queue("qsrc", RedrivePolicy=json.dumps({"deadLetterTargetArn": arn_of(url),
+                                                                "maxReceiveCount": 2}))
+        res = self.ok("ListDeadLetterSourceQueues", {"QueueUrl": url})
+        self.assertEqual([e.text for e in res.iterfind("QueueUrl")], [src])
+
     def test_queue_url_host_follows_request(self):
         name = self.new_name("qhost")
         url = self.ok("CreateQueue", {"QueueName": name}, host=f"localhost:{self.d.port}").findtext("QueueUrl")
