@@ -372,6 +372,18 @@ class MessagesTest(SqsCase):
         self.assertEqual(set(m["Attributes"]), {"ApproximateReceiveCount"})
         self.assertGreaterEqual(int(m["Attributes"]["ApproximateReceiveCount"]), 2)
 
+    def test_system_attribute_aws_trace_header(self):
+        url = self.make_queue("trace")
+        header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        sys_attrs = {"AWSTraceHeader": {"DataType": "String", "StringValue": header}}
+        sent = self.sqs.send_message(QueueUrl=url, MessageBody="traced", MessageSystemAttributes=sys_attrs)
+        # MD5OfMessageSystemAttributes uses the message-attribute digest algorithm.
+        # MOTO DIFFERS: moto does not return MD5OfMessageSystemAttributes.
+        self.assertEqual(sent["MD5OfMessageSystemAttributes"], md5_of_attributes(sys_attrs))
+        m = self.receive(url, 1, wait=1, MessageSystemAttributeNames=["AWSTraceHeader"])[0]
+        self.assertEqual(m["Attributes"], {"AWSTraceHeader": header})
+        self.assertNotIn("MessageAttributes", m)
+
     def test_message_attribute_validation(self):
         # AWS: InvalidParameterValue for each case (e.g. "Number of message attributes [11] exceeds the
         # allowed maximum [10]."). MOTO DIFFERS: over JSON moto accepts all of them.
@@ -551,6 +563,24 @@ class DelayAndPollingTest(SqsCase):
         self.assertEqual([m["Body"] for m in got], ["arrived"])
         self.assertGreaterEqual(took, 0.8)
         self.assertLess(took, 4.0, "long poll did not return when the message arrived")
+
+    def test_one_message_wakes_one_of_two_pollers(self):
+        url = self.make_queue("lp2")
+        results = [None, None]
+
+        def poll(i):
+            client = self.d.client("sqs")
+            results[i] = client.receive_message(QueueUrl=url, WaitTimeSeconds=3).get("Messages", [])
+
+        threads = [threading.Thread(target=poll, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        self.sqs.send_message(QueueUrl=url, MessageBody="only one")
+        for t in threads:
+            t.join(10)
+        got = [m["Body"] for r in results for m in (r or [])]
+        self.assertEqual(got, ["only one"], results)
 
     def test_long_poll_empty_after_wait(self):
         url = self.make_queue("lpe")
@@ -813,6 +843,23 @@ class FifoTest(SqsCase):
         got = self.receive(url, 1, wait=3, MessageSystemAttributeNames=["ApproximateReceiveCount"])
         self.assertEqual([m["Body"] for m in got], ["x1"])
         self.assertEqual(got[0]["Attributes"]["ApproximateReceiveCount"], "2")
+
+    def test_dedup_scope_message_group(self):
+        # MOTO DIFFERS: a new MessageId for the deduplicated send (see test_dedup_by_id).
+        url = self.make_queue("fscope", fifo=True, DeduplicationScope="messageGroup",
+                              FifoThroughputLimit="perMessageGroupId")
+        a = self.send(url, "in A", group="A", dedup="same")
+        b = self.send(url, "in B", group="B", dedup="same")
+        again = self.send(url, "A again", group="A", dedup="same")
+        self.assertNotEqual(a["MessageId"], b["MessageId"])
+        self.assertEqual(again["MessageId"], a["MessageId"])
+        self.assertEqual(sorted(m["Body"] for m in self.drain(url, 2)), ["in A", "in B"])
+
+    def test_fifo_queue_delay(self):
+        url = self.make_queue("fdelay", fifo=True, DelaySeconds=1)
+        self.send(url, "later", dedup="l")
+        self.assertEqual(self.receive(url), [])
+        self.assertEqual([m["Body"] for m in self.receive(url, 1, wait=3)], ["later"])
 
     def test_fifo_batch(self):
         # MOTO DIFFERS: moto's SendMessageBatch has no SequenceNumber for FIFO queues.
