@@ -308,6 +308,7 @@ class SameErrorsBothProtocolsTest(QueryCase):
                                                  "Attribute.1.Value": "5"}).findtext("QueueUrl"), url)
 
     def test_attribute_errors(self):
+        # MOTO DIFFERS for both: moto stores DelaySeconds=901 and ignores unknown names.
         url = self.make_queue("aerr")
         self.assertSameError("InvalidAttributeValue", 400,
                              (self.sqs.set_queue_attributes, dict(QueueUrl=url, Attributes={"DelaySeconds": "901"})),
@@ -317,7 +318,6 @@ class SameErrorsBothProtocolsTest(QueryCase):
                              (self.sqs.set_queue_attributes, dict(QueueUrl=url, Attributes={"Bogus": "1"})),
                              "SetQueueAttributes", {"QueueUrl": url, "Attribute.1.Name": "Bogus",
                                                     "Attribute.1.Value": "1"})
-        # MOTO DIFFERS for both: moto stores DelaySeconds=901 and ignores unknown names.
 
     def test_message_errors(self):
         url = self.make_queue("merr")
