@@ -153,6 +153,45 @@ class SqsJsTest(SqsCase):
         self.assertEqual(from_js(bodies["three"]["MessageAttributes"])["only"]["BinaryValue"], bytes(range(256)))
         self.assertNotIn("MessageAttributes", bodies["one"])
 
+    def test_batch_visibility_delete_and_list(self):
+        prefix = self.new_name("jsv")
+        url = self.make_queue(prefix, VisibilityTimeout=30)
+        other = self.make_queue(prefix)
+        r = self.js([
+            {"op": "SendMessageBatch", "input": {"QueueUrl": url, "Entries": [
+                {"Id": "a", "MessageBody": "va"}, {"Id": "b", "MessageBody": "vb"}]}},
+            {"op": "ReceiveMessage", "input": {"QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 1}},
+            {"op": "ChangeMessageVisibilityBatch", "input": {"QueueUrl": url, "Entries": [
+                {"Id": "x", "ReceiptHandle": "$ref:1.Messages[0].ReceiptHandle", "VisibilityTimeout": 0},
+                {"Id": "y", "ReceiptHandle": "garbage", "VisibilityTimeout": 0}]}},
+            {"op": "ReceiveMessage", "input": {"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1,
+                                               "MessageSystemAttributeNames": ["ApproximateReceiveCount"]}},
+            {"op": "ListQueues", "input": {"QueueNamePrefix": prefix, "MaxResults": 1}},
+            {"op": "ListQueues", "input": {"QueueNamePrefix": prefix, "MaxResults": 1,
+                                           "NextToken": "$ref:4.NextToken"}},
+        ])
+        self.assertEqual(len(self.assertOk(r[0])["Successful"]), 2)
+        first = self.assertOk(r[1])["Messages"][0]
+        cmv = self.assertOk(r[2])
+        self.assertEqual([e["Id"] for e in cmv["Successful"]], ["x"])
+        self.assertEqual([(f["Id"], f["Code"], f["SenderFault"]) for f in cmv["Failed"]],
+                         [("y", "ReceiptHandleIsInvalid", True)])
+        again = {m["MessageId"]: m for m in self.assertOk(r[3])["Messages"]}
+        self.assertIn(first["MessageId"], again)
+        self.assertEqual(again[first["MessageId"]]["Attributes"]["ApproximateReceiveCount"], "2")
+        # MOTO DIFFERS: moto ignores MaxResults, so the second page has no token to follow.
+        pages = self.assertOk(r[4])["QueueUrls"] + self.assertOk(r[5])["QueueUrls"]
+        self.assertEqual(sorted(pages), sorted([url, other]))
+
+        handles = [{"Id": f"d{i}", "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(again.values())]
+        r = self.js([{"op": "DeleteMessageBatch", "input": {"QueueUrl": url, "Entries": handles}},
+                     {"op": "GetQueueAttributes", "input": {"QueueUrl": url, "AttributeNames": [
+                         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]}}])
+        self.assertEqual(len(self.assertOk(r[0])["Successful"]), len(handles))
+        left = self.assertOk(r[1])["Attributes"]
+        self.assertEqual(int(left["ApproximateNumberOfMessages"]) + int(left["ApproximateNumberOfMessagesNotVisible"]),
+                         2 - len(handles))
+
     def test_errors_carry_legacy_code(self):
         # JS v3 names the error after the modeled shape (e.name) and puts the legacy query code from
         # x-amzn-query-error into e.Code.
