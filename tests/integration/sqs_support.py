@@ -135,6 +135,12 @@ class SqsCase(unittest.TestCase):
         self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
         if message is not None:
             self.assertIn(message, resp["Error"].get("Message", ""), resp)
+        # JSON protocol: the legacy query code travels in x-amzn-query-error ("<code>;Sender"); when it is
+        # there it must agree with the code (botocore and the JS SDK read it from there).
+        qe = resp["ResponseMetadata"].get("HTTPHeaders", {}).get("x-amzn-query-error")
+        if qe is not None:
+            self.assertEqual(qe.split(";")[0], code, resp)
+            self.assertEqual(qe.split(";")[1:], ["Sender"], resp)
         return resp
 
     def wait_until(self, pred, timeout: float, what: str, step: float = 0.1):
