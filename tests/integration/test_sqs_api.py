@@ -51,6 +51,20 @@ class QueueLifecycleTest(SqsCase):
             with self.subTest(op=fn.__name__):
                 self.assertError(NONEXISTENT, fn, **kw)
 
+    def test_names_are_case_sensitive_and_owner_checked(self):
+        base = self.new_name("Case")
+        upper = self.sqs.create_queue(QueueName=base)["QueueUrl"]
+        self._queues.append(upper)
+        lower = self.sqs.create_queue(QueueName=base.lower())["QueueUrl"]
+        self._queues.append(lower)
+        self.assertNotEqual(upper, lower)
+        self.sqs.send_message(QueueUrl=upper, MessageBody="upper")
+        self.assertEqual(self.receive(lower), [])
+        # Another account's queue of that name does not exist.
+        # MOTO DIFFERS: moto ignores QueueOwnerAWSAccountId.
+        other = "111122223333" if account_of(upper) != "111122223333" else "222233334444"
+        self.assertError(NONEXISTENT, self.sqs.get_queue_url, QueueName=base, QueueOwnerAWSAccountId=other)
+
     def test_create_is_idempotent_with_same_attributes(self):
         name = self.new_name("idem")
         url = self.sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "7"})["QueueUrl"]
@@ -581,6 +595,16 @@ class DelayAndPollingTest(SqsCase):
             t.join(10)
         got = [m["Body"] for r in results for m in (r or [])]
         self.assertEqual(got, ["only one"], results)
+
+    def test_long_poll_returns_at_once_when_messages_are_there(self):
+        # Fewer messages than MaxNumberOfMessages: the receive does not wait for more.
+        url = self.make_queue("lpnow")
+        for i in range(2):
+            self.sqs.send_message(QueueUrl=url, MessageBody=f"now{i}")
+        t0 = time.monotonic()
+        got = self.receive(url, 10, wait=5)
+        self.assertLess(time.monotonic() - t0, 2.5)
+        self.assertGreaterEqual(len(got), 1)
 
     def test_long_poll_empty_after_wait(self):
         url = self.make_queue("lpe")
