@@ -12,9 +12,7 @@ import base64
 import http.client
 import json
 import os
-import shutil
 import subprocess
-import time
 import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -22,10 +20,9 @@ import xml.etree.ElementTree as ET
 from botocore.exceptions import ClientError
 
 from harness import sigv4_auth
-from sqs_support import NONEXISTENT, SqsCase, account_of, arn_of, md5_hex, md5_of_attributes, name_of
+from sqs_support import NONEXISTENT, SqsCase, arn_of, md5_hex, md5_of_attributes, name_of
 
 CLI_V2 = "/usr/bin/aws"       # Debian's awscli (v2); the `aws` on PATH may be CLI v1 (JSON protocol)
-NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
 
 
 def strip_ns(root: ET.Element) -> ET.Element:
@@ -405,10 +402,14 @@ def cli_env() -> dict:
     return env
 
 
-@unittest.skipUnless(os.access(CLI_V2, os.X_OK) and shutil.which("python3"),
-                     f"{CLI_V2} missing: scripts/deps.sh installs Debian's awscli")
 class AwsCliV2Test(QueryCase):
     """AWS CLI v2 (query protocol on SQS): `aws sqs ...` end to end, JSON output parsed."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(CLI_V2, os.X_OK):
+            raise AssertionError(f"{CLI_V2} missing: scripts/deps.sh installs Debian's awscli (CLI v2)")
+        super().setUpClass()
 
     def cli(self, *args, expect_ok: bool = True) -> subprocess.CompletedProcess:
         p = subprocess.run([CLI_V2, "sqs", *args, "--endpoint-url", self.d.url, "--output", "json"],
