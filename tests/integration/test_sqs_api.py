@@ -98,9 +98,10 @@ class QueueLifecycleTest(SqsCase):
     def test_queue_name_rules(self):
         # AWS: 1-80 characters of [A-Za-z0-9_-], plus ".fifo" for (and only for) FIFO queues.
         # MOTO DIFFERS: moto accepts FifoQueue=true on a name without .fifo.
-        ok = "a" * 80
-        url = self.sqs.create_queue(QueueName=ok[:70] + self.new_name("")[-10:])["QueueUrl"]
+        name80 = (self.new_name("max") + "_x-" * 30)[:80]
+        url = self.sqs.create_queue(QueueName=name80)["QueueUrl"]
         self._queues.append(url)
+        self.assertEqual(name_of(url), name80)
         for bad in ("a" * 81, "has space", "dot.name", "slash/name", "star*"):
             with self.subTest(name=bad):
                 self.assertError("InvalidParameterValue", self.sqs_nv.create_queue, QueueName=bad)
