@@ -3,12 +3,19 @@
 The daemon binary comes from $STRATUS_BIN (set by ctest); when unset, the usual build
 folders of the source tree are tried (build-itest/, build-debug/, build/).
 
+Opt-in: STRATUS_TEST_ENDPOINT=http://127.0.0.1:PORT makes `target()` return an `Endpoint` for that
+already running server (another Stratus, or moto_server to check a test against a second
+implementation) instead of starting a daemon. Tests that need to restart or kill the daemon use
+`needs_own_daemon` and are skipped then. A shared endpoint keeps state between tests: tests that use
+`target()` name their resources with `unique()`.
+
 Everything here talks only to 127.0.0.1 and every wait is bounded.
 """
 from __future__ import annotations
 
 import atexit
 import http.client
+import itertools
 import json
 import os
 import re
@@ -19,6 +26,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +85,22 @@ def sigv4_auth(service: str, region: str = REGION, date: str = "20261201") -> st
             f"SignedHeaders=host;x-amz-date, Signature={'0' * 64}")
 
 
+EXTERNAL_ENDPOINT = os.environ.get("STRATUS_TEST_ENDPOINT") or None
+
+# For tests that stop, restart or kill -9 the daemon: they need one this process started.
+needs_own_daemon = unittest.skipIf(
+    EXTERNAL_ENDPOINT is not None,
+    f"restarts/kills the daemon: not possible against STRATUS_TEST_ENDPOINT={EXTERNAL_ENDPOINT}")
+
+
+def unique(prefix: str) -> str:
+    """A resource name not used before by this process or an earlier run against the same endpoint."""
+    return f"{prefix}-{os.getpid()}-{next(_unique_counter)}-{int(time.time() * 1000) % 100000}"
+
+
+_unique_counter = itertools.count(1)
+
+
 # --------------------------------------------------------------------------------------
 # Running the daemon
 # --------------------------------------------------------------------------------------
@@ -106,6 +131,7 @@ class Daemon:
         self.port: int | None = None
         self.ready_line: str | None = None
         self.ready_after_s: float | None = None
+        self.external = False       # True for an Endpoint (STRATUS_TEST_ENDPOINT)
         self.stdout_lines: list[str] = []
         self._stdout_cond = threading.Condition()
         self._stdout_eof = False
@@ -244,13 +270,16 @@ class Daemon:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def client(self, service: str, **config_kwargs):
+    def client(self, service: str, host: str | None = None, **config_kwargs):
+        """A boto3 client for this server; `host` replaces the address in the endpoint URL (e.g.
+        "localhost", to see which Host header the server echoes back)."""
         cfg = dict(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
                    read_timeout=15, s3={"addressing_style": "path"})
         cfg.update(config_kwargs)
         session = boto3.session.Session(aws_access_key_id=ACCESS_KEY,
                                         aws_secret_access_key=SECRET_KEY, region_name=REGION)
-        return session.client(service, endpoint_url=self.url, region_name=REGION,
+        url = self.url if host is None else f"http://{host}:{self.port}"
+        return session.client(service, endpoint_url=url, region_name=REGION,
                               config=botocore.config.Config(**cfg))
 
     def request(self, method: str, path: str, body: bytes | str | None = None,
@@ -276,6 +305,46 @@ class Daemon:
 
     def raw(self, timeout: float = 5.0) -> "RawConn":
         return RawConn(self.host, self.port, timeout)
+
+
+class Endpoint(Daemon):
+    """An already running server at `url` (STRATUS_TEST_ENDPOINT); same talking API as Daemon,
+    and start/stop/cleanup never touch the server."""
+
+    def __init__(self, url: str):
+        super().__init__()
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme != "http" or not parsed.hostname or not parsed.port:
+            raise ValueError(f"STRATUS_TEST_ENDPOINT must look like http://HOST:PORT, not {url!r}")
+        self.host = parsed.hostname
+        self.port = parsed.port
+
+    def argv(self) -> list[str]:
+        raise DaemonError("an external endpoint has no argv")
+
+    def start(self) -> "Endpoint":
+        socket.create_connection((self.host, self.port), timeout=5).close()
+        return self
+
+    def running(self) -> bool:
+        return True
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0):
+        raise DaemonError("cannot stop an external endpoint (use needs_own_daemon)")
+
+    def kill(self) -> None:
+        pass
+
+    def cleanup(self) -> None:
+        pass
+
+
+def target(*extra_args: str, **kwargs) -> Daemon:
+    """The server a test talks to, started: the endpoint of STRATUS_TEST_ENDPOINT if set, otherwise
+    a new `Daemon(*extra_args, **kwargs)` (ephemeral by default). Call .cleanup() when done."""
+    if EXTERNAL_ENDPOINT:
+        return Endpoint(EXTERNAL_ENDPOINT).start()
+    return Daemon(*extra_args, **kwargs).start()
 
 
 @dataclass
