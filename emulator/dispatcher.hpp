@@ -29,6 +29,8 @@ struct DispatcherConfig {
   std::function<std::string(const std::string&)> function_logs;
   // GET /_stratus/async: Lambda's asynchronous invocations (queued, retries, outcomes, destinations).
   std::function<nlohmann::json()> async_stats;
+  // GET /_stratus/event-source-mappings: per mapping counters (batches, messages, deleted, failed, ...).
+  std::function<nlohmann::json()> esm_stats;
 };
 
 class Dispatcher final : public http::Handler {
