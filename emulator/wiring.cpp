@@ -13,11 +13,15 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
   lambda_deps.executor = env.function_executor;
   lambda_deps.router = env.router;
   lambda_deps.async_retry_base_ms = env.async_retry_base_ms;
+  // Event source mappings read queues through QueueSource (services/queue_source.hpp), which the SQS
+  // service implements: set lambda_deps.queues from it once SQS is registered here.
   auto lambda = services::lambda::make_lambda_service(std::move(lambda_deps));
   registry.add(lambda);
   if (applier) {
     applier->register_provider(services::lambda::make_function_provider(lambda, "AWS::Lambda::Function"));
     applier->register_provider(services::lambda::make_function_provider(lambda, "AWS::Serverless::Function"));
+    applier->register_provider(
+        services::lambda::make_function_provider(lambda, "AWS::Lambda::EventSourceMapping"));
   }
 }
 

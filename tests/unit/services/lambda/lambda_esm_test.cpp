@@ -730,3 +730,104 @@ TEST_F(LambdaEsmTest, MappingsSurviveARestart) {
 
 }  // namespace
 }  // namespace stratus::services::lambda
+
+namespace stratus::services::lambda {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Stack providers: AWS::Lambda::EventSourceMapping and SAM's Events {Type: SQS}
+// ---------------------------------------------------------------------------------------------
+
+class EsmStackTest : public LambdaEsmTest {
+ protected:
+  bool apply(const std::string& type, const std::string& logical_id, const json& props,
+             stack::AppliedResource& out, std::string& error) {
+    auto provider = make_function_provider(service, type);
+    EXPECT_TRUE(provider) << type;
+    stack::Resource r;
+    r.logical_id = logical_id;
+    r.type = type;
+    r.properties = props;
+    stack::ApplyContext context;
+    return provider->apply(r, props, context, out, error);
+  }
+  json mappings() { return call("ListEventSourceMappings", json::object()).output["EventSourceMappings"]; }
+};
+
+TEST_F(EsmStackTest, EventSourceMappingResourceIsCreatedThenUpdatedInPlace) {
+  create_function("worker");
+  json props = {{"EventSourceArn", FakeQueue::arn("orders")},
+                {"FunctionName", "worker"},
+                {"BatchSize", 5},
+                {"FunctionResponseTypes", {"ReportBatchItemFailures"}},
+                {"ScalingConfig", {{"MaximumConcurrency", 2}}}};
+  stack::AppliedResource first;
+  std::string error;
+  ASSERT_TRUE(apply("AWS::Lambda::EventSourceMapping", "M", props, first, error)) << error;
+  EXPECT_EQ(first.attributes["Id"], first.physical_id);
+  EXPECT_EQ(first.attributes["EventSourceMappingArn"],
+            "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:" + first.physical_id);
+  // Applied again at the next start, with a change: the same mapping, updated; removed members reset.
+  props["BatchSize"] = 7;
+  props.erase("ScalingConfig");
+  props["Enabled"] = false;
+  stack::AppliedResource second;
+  ASSERT_TRUE(apply("AWS::Lambda::EventSourceMapping", "M", props, second, error)) << error;
+  EXPECT_EQ(second.physical_id, first.physical_id);
+  json all = mappings();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["BatchSize"], 7);
+  EXPECT_EQ(all[0]["State"], "Disabled");
+  EXPECT_FALSE(all[0].contains("ScalingConfig"));
+  EXPECT_EQ(all[0]["FunctionResponseTypes"], json::array({"ReportBatchItemFailures"}));
+  // A function given by ARN (Fn::GetAtt Function.Arn) names the same mapping.
+  props["FunctionName"] = "arn:aws:lambda:us-east-1:000000000000:function:worker";
+  stack::AppliedResource third;
+  ASSERT_TRUE(apply("AWS::Lambda::EventSourceMapping", "M", props, third, error)) << error;
+  EXPECT_EQ(third.physical_id, first.physical_id);
+  // Errors are Lambda's.
+  stack::AppliedResource bad;
+  EXPECT_FALSE(apply("AWS::Lambda::EventSourceMapping", "B",
+                     {{"EventSourceArn", FakeQueue::arn("ghost")}, {"FunctionName", "worker"}}, bad, error));
+  EXPECT_NE(error.find("InvalidParameterValueException"), std::string::npos) << error;
+}
+
+TEST_F(EsmStackTest, SamSqsEventsBecomeMappingsAndDeadLetterQueueIsSet) {
+  fs::path dir = persistent_dir / "src";
+  fs::create_directories(dir);
+  std::ofstream(dir / "libfn.so") << std::string("\x7f" "ELF", 4) << "fake";
+  json props = {{"FunctionName", "sam-worker"},
+                {"CodeUri", (dir / "libfn.so").string()},
+                {"Handler", "libfn.so"},
+                {"DeadLetterQueue", {{"Type", "SQS"}, {"TargetArn", FakeQueue::arn("orders-dlq")}}},
+                {"Events",
+                 {{"Orders",
+                   {{"Type", "SQS"},
+                    {"Properties",
+                     {{"Queue", FakeQueue::arn("orders")},
+                      {"BatchSize", 3},
+                      {"FunctionResponseTypes", {"ReportBatchItemFailures"}}}}}},
+                  {"Ignored", {{"Type", "Schedule"}, {"Properties", {{"Schedule", "rate(1 minute)"}}}}}}}};
+  stack::AppliedResource out;
+  std::string error;
+  ASSERT_TRUE(apply("AWS::Serverless::Function", "Fn", props, out, error)) << error;
+  ASSERT_TRUE(apply("AWS::Serverless::Function", "Fn", props, out, error)) << error;  // idempotent
+  json all = mappings();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["EventSourceArn"], FakeQueue::arn("orders"));
+  EXPECT_EQ(all[0]["BatchSize"], 3);
+  EXPECT_EQ(all[0]["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:sam-worker");
+  json cfg = call("GetFunctionConfiguration", {{"FunctionName", "sam-worker"}}).output;
+  EXPECT_EQ(cfg["DeadLetterConfig"]["TargetArn"], FakeQueue::arn("orders-dlq"));
+  // Removing DeadLetterQueue from the stack removes it from the function.
+  props.erase("DeadLetterQueue");
+  ASSERT_TRUE(apply("AWS::Serverless::Function", "Fn", props, out, error)) << error;
+  EXPECT_FALSE(call("GetFunctionConfiguration", {{"FunctionName", "sam-worker"}}).output.contains("DeadLetterConfig"));
+  // An SQS event without Queue is an error that names the event.
+  props["Events"]["Orders"]["Properties"].erase("Queue");
+  EXPECT_FALSE(apply("AWS::Serverless::Function", "Fn", props, out, error));
+  EXPECT_NE(error.find("Events.Orders"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace stratus::services::lambda
