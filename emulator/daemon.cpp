@@ -103,6 +103,10 @@ int serve(const ServeOptions& options) {
     const services::Service* lambda = registry.find_service("lambda");
     return lambda ? services::lambda::async_stats(*lambda) : nlohmann::json();
   };
+  dispatcher_config.esm_stats = [&registry] {
+    const services::Service* lambda = registry.find_service("lambda");
+    return lambda ? services::lambda::esm_stats(*lambda) : nlohmann::json();
+  };
   Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
   http::ServerOptions server_options;
   server_options.host = options.host;

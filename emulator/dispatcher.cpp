@@ -176,6 +176,11 @@ void Dispatcher::handle_internal(const http::Request& request, http::Respond& re
     respond(json_response(200, config_.queue_stats()));
     return;
   }
+  if (request.path == "/_stratus/event-source-mappings" && config_.esm_stats) {
+    nlohmann::json stats = config_.esm_stats();
+    respond(json_response(200, stats.is_null() ? nlohmann::json::object() : stats));
+    return;
+  }
   if (request.path.starts_with("/_stratus/logs/") && config_.function_logs) {
     std::string name = http::percent_decode(request.path.substr(std::string_view("/_stratus/logs/").size()));
     http::Response r;

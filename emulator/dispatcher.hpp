@@ -31,6 +31,8 @@ struct DispatcherConfig {
   std::function<nlohmann::json()> async_stats;
   // GET /_stratus/queues: every SQS queue's counts (visible, in flight, delayed) and what happened to messages.
   std::function<nlohmann::json()> queue_stats;
+  // GET /_stratus/event-source-mappings: per mapping counters (batches, messages, deleted, failed, ...).
+  std::function<nlohmann::json()> esm_stats;
 };
 
 class Dispatcher final : public http::Handler {

@@ -16,9 +16,6 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
   registry.add(sqs.service);
   if (env.router) env.router->register_target_kind("queue", sqs.target_kind);
   if (applier) applier->register_provider(services::sqs::make_queue_provider(sqs.service));
-  // Handed to Lambda's event source mappings (LambdaDeps) once their pollers land.
-  [[maybe_unused]] std::shared_ptr<services::QueueSource> queue_source = sqs.queue_source;
-
   services::lambda::LambdaDeps lambda_deps;
   lambda_deps.store = env.store;
   lambda_deps.clock = env.clock;
@@ -27,11 +24,15 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
   lambda_deps.executor = env.function_executor;
   lambda_deps.router = env.router;
   lambda_deps.async_retry_base_ms = env.async_retry_base_ms;
+  // Event source mappings read queues through QueueSource (services/queue_source.hpp), which SQS implements.
+  lambda_deps.queues = sqs.queue_source;
   auto lambda = services::lambda::make_lambda_service(std::move(lambda_deps));
   registry.add(lambda);
   if (applier) {
     applier->register_provider(services::lambda::make_function_provider(lambda, "AWS::Lambda::Function"));
     applier->register_provider(services::lambda::make_function_provider(lambda, "AWS::Serverless::Function"));
+    applier->register_provider(
+        services::lambda::make_function_provider(lambda, "AWS::Lambda::EventSourceMapping"));
   }
 }
 

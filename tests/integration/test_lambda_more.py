@@ -206,7 +206,8 @@ class DemoStackTest(unittest.TestCase):
         p = subprocess.run([stratus_bin(), "validate", str(DEMO)], cwd=SOURCE_DIR, capture_output=True,
                            text=True, timeout=20)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        for logical_id in ("EchoFunction", "CounterFunction"):
+        for logical_id in ("EchoFunction", "CounterFunction", "OrderQueue", "OrderDLQ", "OrderWorkerFunction",
+                           "OrderWorkerMapping"):
             self.assertIn(logical_id, p.stdout)
 
     def test_demo_functions_run_from_a_stack_file(self):
@@ -223,7 +224,12 @@ class DemoStackTest(unittest.TestCase):
             with Daemon("--config", stack) as d:
                 lam = d.client("lambda")
                 names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-                self.assertTrue({"echo", "counter"} <= names, names)
+                self.assertTrue({"echo", "counter", "order-worker"} <= names, names)
+                # The order flow's mapping (its queues need the SQS service).
+                mappings = lam.list_event_source_mappings(FunctionName="order-worker")["EventSourceMappings"]
+                self.assertEqual(len(mappings), 1, mappings)
+                self.assertEqual(mappings[0]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+                self.assertTrue(mappings[0]["EventSourceArn"].endswith(":orders"), mappings[0])
                 logs = []
                 for expected in (1, 2):
                     out = lam.invoke(FunctionName="counter", Payload=b"{}", LogType="Tail")

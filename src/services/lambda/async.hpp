@@ -16,4 +16,8 @@ namespace stratus::services::lambda {
 // other service or a service without a store.
 nlohmann::json async_stats(const Service& lambda_service);
 
+// The event source mappings' counters (esm.hpp SqsPollers::stats), by UUID. null for any other service or
+// a service without pollers.
+nlohmann::json esm_stats(const Service& lambda_service);
+
 }  // namespace stratus::services::lambda

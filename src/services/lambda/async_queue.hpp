@@ -34,11 +34,20 @@
 //     a JSON string.
 //     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 //     A Lambda function destination gets the record as a new asynchronous event (same queue, the
-//     destination's own EventInvokeConfig). Any other destination (SQS, SNS, EventBridge, S3) is
-//     published to the event router as events::Event{type "lambda:DestinationRecord", source_arn = the
-//     invoked function's unqualified ARN, detail {"destination": ARN, "condition", "record"}}; the
-//     service owning that kind of target subscribes and delivers. Until SQS/SNS/EventBridge exist in
-//     Stratus nobody subscribes: the record is published (or, without a router, logged) and dropped.
+//     destination's own EventInvokeConfig). An SQS destination gets it through the event router:
+//     Router::send(Event{type "lambda:DestinationRecord", detail = the record}, Target{kind "queue",
+//     arn}) (the "queue" kind sends the detail as the message body). SNS, EventBridge and S3
+//     destinations have no target kind in Stratus yet: their records are logged as undeliverable.
+//     Records are sent whatever their size; one over SQS's 256 KB message limit is refused by the queue
+//     and logged (AWS documents no truncation for SQS destinations).
+//   - Dead-letter queue (the function's DeadLetterConfig.TargetArn, an SQS queue): an event that fails
+//     for good (RetriesExhausted or EventAgeExceeded) is also sent there, in addition to any OnFailure
+//     destination, as AWS does: the body is the event payload as it was invoked, with the message
+//     attributes RequestID (String, the invocation's request id), ErrorCode (Number, the 3-digit HTTP
+//     status of the last attempt: 200 for a function error, 429 for a throttle) and ErrorMessage (String,
+//     the first 1 KB of the error message).
+//     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq
+//     An SNS topic as TargetArn is logged as undeliverable (no "topic" target kind yet).
 //
 // Store layout (Column::lambda): (account, region, "async", due_ms:i64, id) -> the event as JSON:
 //   {"id": request id, "account", "region", "function": NAME, "qualifier": as invoked ("" = $LATEST),
@@ -81,6 +90,7 @@ struct AsyncTarget {
   std::optional<FunctionConfig> config;  // nullopt: the function or qualifier no longer exists
   nlohmann::json event_invoke = nlohmann::json::object();  // EventInvokeConfig of the qualifier, or {}
   std::string invoked_arn;  // qualified ARN as invoked (requestContext.functionArn)
+  std::string dead_letter_arn;  // DeadLetterConfig.TargetArn of the version that runs, or ""
 };
 using AsyncResolver = std::function<AsyncTarget(const std::string& account, const std::string& region,
                                                 const std::string& function, const std::string& qualifier)>;
@@ -109,26 +119,33 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue> {
 
   // Counters for /_stratus/: accepted, queued, in_flight, invocations, succeeded, function_errors,
   // retries, throttled, retries_exhausted, expired, dropped, destinations {function, router,
-  // undeliverable}.
+  // undeliverable, dead_letter}.
   nlohmann::json stats() const;
 
  private:
   struct Counters {
     std::uint64_t accepted = 0, invocations = 0, succeeded = 0, function_errors = 0, retries = 0,
                   throttled = 0, retries_exhausted = 0, expired = 0, dropped = 0, to_function = 0,
-                  to_router = 0, undeliverable = 0;
+                  to_router = 0, undeliverable = 0, to_dead_letter = 0;
   };
   static std::string key_for(const nlohmann::json& event, std::int64_t due_ms);
   void load();
   void run();
   void dispatch(const std::string& key);
   void complete(const std::string& key, nlohmann::json event, const AsyncTarget& target, InvokeResult result);
-  // Ends an event: erases `key`, delivers the record to the destination for `condition` (if any).
-  // Called with mutex_ held; returns an event to publish to the router after unlocking.
-  std::optional<events::Event> finish(const std::string& key, const nlohmann::json& event,
-                                      const AsyncTarget& target, const std::string& condition);
-  // Publishes a destination record to the router (without mutex_ held); logged when nobody takes it.
-  void publish(events::Event event);
+  // A delivery to send through the router once mutex_ is released.
+  struct Outgoing {
+    events::Event event;
+    events::Target target;
+    std::string what;  // "destination" or "dead-letter queue", for the log
+  };
+  // Ends an event: erases `key`, delivers the record to the destination for `condition` (if any) and,
+  // for a failure, the event to the dead-letter queue. Called with mutex_ held; returns what to send to
+  // the router after unlocking.
+  std::vector<Outgoing> finish(const std::string& key, const nlohmann::json& event, const AsyncTarget& target,
+                               const std::string& condition);
+  // Sends to the router (without mutex_ held); a failed delivery is logged.
+  void send(std::vector<Outgoing> outgoing);
   void reschedule(const std::string& key, nlohmann::json event, std::int64_t due_ms);
   nlohmann::json record(const nlohmann::json& event, const AsyncTarget& target,
                         const std::string& condition) const;

@@ -21,6 +21,7 @@
 #include "common/clock.hpp"
 #include "events/router.hpp"
 #include "services/lambda/executor.hpp"
+#include "services/queue_source.hpp"
 #include "services/service.hpp"
 #include "stack/stack_file.hpp"
 #include "store/store.hpp"
@@ -39,9 +40,9 @@ struct LambdaDeps {
   int account_concurrency_limit = 1000;
 
   // --- Asynchronous invocation (InvocationType=Event; see async_queue.hpp) ---
-  // Where destination records for non-function destinations (SQS, SNS, EventBridge, S3 ARNs) are
-  // published, as events of type "lambda:DestinationRecord". May be null: such records are then only
-  // logged. Must outlive the service (or its shutdown()).
+  // Where destination records for SQS destinations and dead-letter queues are sent (Router::send to
+  // target kind "queue"). May be null: such records are then only logged. Must outlive the service (or
+  // its shutdown()).
   events::Router* router = nullptr;
   // Delay before retry n (1, 2) of an event whose function returned an error: n * base. AWS waits 1 min
   // before the second attempt and 2 min before the third, so the default is 60000; tests and local
@@ -55,15 +56,27 @@ struct LambdaDeps {
   std::int64_t async_throttle_base_ms = 1'000;
   std::int64_t async_throttle_max_ms = 300'000;
   // Run due events from a background timer thread (the daemon). false: nothing runs until
-  // process_due() is called (unit tests with a ManualClock).
+  // process_due() is called (unit tests with a ManualClock). The same holds for the event source
+  // mappings' pollers (process_due_polls()).
   bool async_background = true;
+
+  // --- Event source mappings (esm.hpp) ---
+  // The queues SQS sources are read from; set by emulator/wiring.cpp from the SQS service. Null: no queue
+  // exists for Lambda (CreateEventSourceMapping answers that the queue does not exist).
+  std::shared_ptr<QueueSource> queues;
+  // Pollers per mapping when ScalingConfig.MaximumConcurrency is not set (AWS starts with five).
+  int esm_default_pollers = 5;
+  // Long poll of each receive, seconds (AWS: 20).
+  int esm_wait_seconds = 20;
 };
 
 std::shared_ptr<Service> make_lambda_service(LambdaDeps deps);
 
-// The stack provider for `type`: "AWS::Lambda::Function" (Code {S3Bucket: hot-reload, S3Key: path}) or
+// The stack provider for `type`: "AWS::Lambda::Function" (Code {S3Bucket: hot-reload, S3Key: path}),
 // "AWS::Serverless::Function" (CodeUri: a local .so, a directory holding Handler, or a .zip; relative paths
-// are taken from the daemon's working directory). `lambda_service` must come from make_lambda_service.
+// are taken from the daemon's working directory; Events of Type SQS become event source mappings;
+// DeadLetterQueue) or "AWS::Lambda::EventSourceMapping" (SQS sources; Ref = UUID, GetAtt Id and
+// EventSourceMappingArn). `lambda_service` must come from make_lambda_service.
 // Returns null for another type.
 std::shared_ptr<stack::ResourceProvider> make_function_provider(
     const std::shared_ptr<Service>& lambda_service, std::string_view type);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "services/lambda/async_queue.hpp"
+#include "services/lambda/esm.hpp"
 #include "services/lambda/lambda.hpp"
 
 namespace stratus::services::lambda {
@@ -43,12 +44,20 @@ class LambdaService final : public Service {
   std::size_t process_due_events();
   nlohmann::json async_stats() const;
 
+  // Event source mappings (esm.hpp): runs the pollers' tasks due now (unit tests with a ManualClock and
+  // async_background = false) and the per-mapping counters. No-ops without a store or queues.
+  std::size_t process_due_polls();
+  nlohmann::json esm_stats() const;
+
  private:
   void build_operations();
+  void build_esm_operations();  // esm_api.cpp
+  void load_mappings();         // esm_api.cpp
   LambdaDeps deps_;
   std::vector<OperationSpec> operations_;
   std::mutex mutex_;  // every read-modify-write of the store's records
   std::shared_ptr<AsyncQueue> async_;  // null without a store
+  std::shared_ptr<SqsPollers> pollers_;  // null without a store or queues
 
   // Parsed function records by store key: Invoke reads its function's record on every call, and parsing
   // it was a quarter of a warm invoke's cost. The store stays the truth: every write of a record goes
@@ -62,6 +71,7 @@ class LambdaService final : public Service {
   std::unordered_map<std::string, std::shared_ptr<const nlohmann::json>> record_cache_;
 
   friend struct Ops;
+  friend struct EsmOps;
 };
 
 }  // namespace stratus::services::lambda

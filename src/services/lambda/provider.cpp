@@ -15,6 +15,64 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Creates the mapping of `queue_arn` to `function` or, when one exists (the stack is applied at every
+// start), updates it to `props` (members left out return to their defaults). Returns the mapping's
+// output or sets `error`.
+std::optional<json> ensure_sqs_mapping(LambdaService& service, const Partition& p, const std::string& function,
+                                       const std::string& queue_arn, const json& props, std::string& error) {
+  json settings = json::object();
+  settings["BatchSize"] = props.value("BatchSize", 10);
+  settings["MaximumBatchingWindowInSeconds"] = props.value("MaximumBatchingWindowInSeconds", 0);
+  settings["FunctionResponseTypes"] = props.value("FunctionResponseTypes", json::array());
+  settings["ScalingConfig"] = props.value("ScalingConfig", json::object());
+  settings["FilterCriteria"] = props.value("FilterCriteria", json::object());
+  settings["Enabled"] = props.value("Enabled", true);
+  settings["FunctionName"] = function;
+
+  Outcome o = service.call("ListEventSourceMappings", p,
+                           {{"EventSourceArn", queue_arn}, {"FunctionName", function}});
+  if (!o.error) {
+    const json& found = o.output["EventSourceMappings"];
+    if (!found.empty()) {
+      settings["UUID"] = found[0]["UUID"];
+      o = service.call("UpdateEventSourceMapping", p, settings);
+    } else {
+      settings["EventSourceArn"] = queue_arn;
+      if (settings["ScalingConfig"].empty()) settings.erase("ScalingConfig");
+      if (settings["FilterCriteria"].empty()) settings.erase("FilterCriteria");
+      o = service.call("CreateEventSourceMapping", p, settings);
+    }
+  }
+  if (o.error) {
+    error = o.error->code + ": " + o.error->message;
+    return std::nullopt;
+  }
+  return o.output;
+}
+
+// AWS::Lambda::EventSourceMapping (SQS sources).
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
+class MappingProvider final : public stack::ResourceProvider {
+ public:
+  explicit MappingProvider(std::shared_ptr<LambdaService> service) : service_(std::move(service)) {}
+  std::string type() const override { return "AWS::Lambda::EventSourceMapping"; }
+
+  bool apply(const stack::Resource&, const stack::ResolvedProperties& props, const stack::ApplyContext& context,
+             stack::AppliedResource& out, std::string& error) override {
+    Partition p{context.account, context.region};
+    auto mapping = ensure_sqs_mapping(*service_, p, props.value("FunctionName", ""),
+                                      props.value("EventSourceArn", ""), props, error);
+    if (!mapping) return false;
+    out.physical_id = (*mapping)["UUID"].get<std::string>();
+    out.attributes["Id"] = out.physical_id;
+    out.attributes["EventSourceMappingArn"] = (*mapping)["EventSourceMappingArn"];
+    return true;
+  }
+
+ private:
+  std::shared_ptr<LambdaService> service_;
+};
+
 class FunctionProvider final : public stack::ResourceProvider {
  public:
   FunctionProvider(std::shared_ptr<LambdaService> service, std::string type)
@@ -45,6 +103,12 @@ class FunctionProvider final : public stack::ResourceProvider {
          {"MemorySize", "Timeout", "Description", "Environment", "TracingConfig", "EphemeralStorage"})
       if (props.contains(key)) config[key] = props[key];
     if (props.contains("Tracing")) config["TracingConfig"] = {{"Mode", props["Tracing"]}};  // SAM's form
+    // DeadLetterConfig {TargetArn} (CloudFormation) or SAM's DeadLetterQueue {Type, TargetArn}; sent even
+    // when absent so that removing it from the stack removes it from the function.
+    std::string dlq;
+    if (auto d = props.find("DeadLetterConfig"); d != props.end() && d->is_object()) dlq = d->value("TargetArn", "");
+    if (auto d = props.find("DeadLetterQueue"); d != props.end() && d->is_object()) dlq = d->value("TargetArn", "");
+    config["DeadLetterConfig"] = {{"TargetArn", dlq}};
 
     json tags = json::object();
     if (auto t = props.find("Tags"); t != props.end()) {
@@ -91,6 +155,23 @@ class FunctionProvider final : public stack::ResourceProvider {
     if (o.error) {
       error = o.error->code + ": " + o.error->message;
       return false;
+    }
+    // SAM: Events of Type SQS become event source mappings of this function.
+    // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-sqs.html
+    if (auto events = props.find("Events"); events != props.end() && events->is_object()) {
+      for (auto it = events->begin(); it != events->end(); ++it) {
+        if (!it->is_object() || it->value("Type", "") != "SQS") continue;
+        json ep = it->value("Properties", json::object());
+        if (!ep.is_object() || !ep.contains("Queue") || !ep["Queue"].is_string()) {
+          error = "Events." + it.key() + ": an SQS event needs Properties.Queue (the queue's ARN)";
+          return false;
+        }
+        std::string mapping_error;
+        if (!ensure_sqs_mapping(*service_, p, name, ep["Queue"].get<std::string>(), ep, mapping_error)) {
+          error = "Events." + it.key() + ": " + mapping_error;
+          return false;
+        }
+      }
     }
     out.physical_id = name;
     out.attributes["Arn"] = "arn:aws:lambda:" + p.region + ":" + p.account + ":function:" + name;
@@ -150,6 +231,7 @@ class FunctionProvider final : public stack::ResourceProvider {
 std::shared_ptr<stack::ResourceProvider> make_function_provider(
     const std::shared_ptr<Service>& lambda_service, std::string_view type) {
   auto service = std::dynamic_pointer_cast<LambdaService>(lambda_service);
+  if (service && type == "AWS::Lambda::EventSourceMapping") return std::make_shared<MappingProvider>(service);
   if (!service || (type != "AWS::Lambda::Function" && type != "AWS::Serverless::Function")) return nullptr;
   return std::make_shared<FunctionProvider>(std::move(service), std::string(type));
 }

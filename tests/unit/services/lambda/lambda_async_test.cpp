@@ -340,14 +340,10 @@ TEST_F(LambdaAsyncTest, QualifiedInvokesUseTheQualifiersConfig) {
   EXPECT_EQ(record["responseContext"]["executedVersion"], "1");
 }
 
-TEST_F(LambdaAsyncTest, OtherDestinationsArePublishedToTheRouter) {
+TEST_F(LambdaAsyncTest, SqsDestinationsAreSentToTheQueueTargetKind) {
   auto kind = std::make_shared<CapturingKind>();
   router.register_target_kind("queue", kind);
   std::string queue_arn = "arn:aws:sqs:us-east-1:000000000000:failures";
-  events::Subscription sub;
-  sub.event_types = {"lambda:DestinationRecord"};
-  sub.target = events::Target{"queue", queue_arn, json::object()};
-  router.subscribe(sub);
   create("f");
   configure("f", {{"MaximumRetryAttempts", 0},
                   {"DestinationConfig", {{"OnFailure", {{"Destination", queue_arn}}}}}});
@@ -355,14 +351,95 @@ TEST_F(LambdaAsyncTest, OtherDestinationsArePublishedToTheRouter) {
   invoke_event("f", R"({"x":1})");
   run_due();
   std::lock_guard lock(kind->mutex);
-  ASSERT_EQ(kind->delivered.size(), 1u);
-  const events::Event& e = kind->delivered[0].first;
+  ASSERT_EQ(kind->delivered.size(), 1u);  // point to point: no subscription needed
+  const auto& [e, target] = kind->delivered[0];
+  EXPECT_EQ(target.kind, "queue");
+  EXPECT_EQ(target.arn, queue_arn);
   EXPECT_EQ(e.type, "lambda:DestinationRecord");
   EXPECT_EQ(e.source_arn, kArn + "f");
-  EXPECT_EQ(e.detail["destination"], queue_arn);
-  EXPECT_EQ(e.detail["condition"], "RetriesExhausted");
-  EXPECT_EQ(e.detail["record"]["requestPayload"], json({{"x", 1}}));
+  // The detail is the record itself: the "queue" kind makes it the message body.
+  EXPECT_EQ(e.detail["version"], "1.0");
+  EXPECT_EQ(e.detail["requestContext"]["condition"], "RetriesExhausted");
+  EXPECT_EQ(e.detail["requestContext"]["approximateInvokeCount"], 1);
+  EXPECT_EQ(e.detail["requestPayload"], json({{"x", 1}}));
+  EXPECT_EQ(e.detail["responseContext"]["functionError"], "Unhandled");
   EXPECT_EQ(stats()["destinations"]["router"], 1);
+}
+
+TEST_F(LambdaAsyncTest, TopicAndBusDestinationsAreUndeliverableForNow) {
+  create("f");
+  configure("f", {{"DestinationConfig",
+                   {{"OnSuccess", {{"Destination", "arn:aws:sns:us-east-1:000000000000:topic"}}}}}});
+  invoke_event("f", "{}");
+  run_due();
+  EXPECT_EQ(stats()["destinations"]["undeliverable"], 1);
+  EXPECT_EQ(stats()["destinations"]["router"], 0);
+}
+
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq
+TEST_F(LambdaAsyncTest, ExhaustedEventsGoToTheDeadLetterQueueAndTheOnFailureDestination) {
+  auto kind = std::make_shared<CapturingKind>();
+  router.register_target_kind("queue", kind);
+  std::string dlq = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  std::string failures = "arn:aws:sqs:us-east-1:000000000000:failures";
+  create("f");
+  Outcome o = call("UpdateFunctionConfiguration", {{"FunctionName", "f"}, {"DeadLetterConfig", {{"TargetArn", dlq}}}});
+  ASSERT_FALSE(o.error) << o.error->message;
+  EXPECT_EQ(o.output["DeadLetterConfig"], json({{"TargetArn", dlq}}));
+  configure("f", {{"MaximumRetryAttempts", 1}, {"DestinationConfig", {{"OnFailure", {{"Destination", failures}}}}}});
+  executor->script["f"] = {ScriptedExecutor::error("first"), ScriptedExecutor::error(std::string(2000, 'e'))};
+  invoke_event("f", R"({"order":7})");
+  run_due();
+  clock.advance_ms(60'000);
+  run_due();
+  std::lock_guard lock(kind->mutex);
+  ASSERT_EQ(kind->delivered.size(), 2u);
+  std::map<std::string, std::pair<events::Event, events::Target>> by_arn;
+  for (const auto& d : kind->delivered) by_arn.emplace(d.second.arn, d);
+  ASSERT_TRUE(by_arn.count(dlq));
+  ASSERT_TRUE(by_arn.count(failures));
+  const auto& [e, target] = by_arn.at(dlq);
+  // The body is the event as it was invoked, verbatim.
+  EXPECT_EQ(e.detail, json(R"({"order":7})"));
+  const json& attrs = target.options["MessageAttributes"];
+  EXPECT_EQ(attrs["RequestID"]["DataType"], "String");
+  EXPECT_EQ(attrs["RequestID"]["StringValue"].get<std::string>().size(), 36u);
+  EXPECT_EQ(attrs["ErrorCode"], json({{"DataType", "Number"}, {"StringValue", "200"}}));
+  EXPECT_EQ(attrs["ErrorMessage"]["DataType"], "String");
+  EXPECT_EQ(attrs["ErrorMessage"]["StringValue"], std::string(1024, 'e'));  // the first 1 KB
+  EXPECT_EQ(by_arn.at(failures).first.detail["requestContext"]["approximateInvokeCount"], 2);
+  EXPECT_EQ(stats()["destinations"]["dead_letter"], 1);
+}
+
+TEST_F(LambdaAsyncTest, ASuccessDoesNotGoToTheDeadLetterQueue) {
+  auto kind = std::make_shared<CapturingKind>();
+  router.register_target_kind("queue", kind);
+  create("f");
+  ASSERT_FALSE(call("UpdateFunctionConfiguration",
+                    {{"FunctionName", "f"}, {"DeadLetterConfig", {{"TargetArn", "arn:aws:sqs:us-east-1:000000000000:dlq"}}}})
+                   .error);
+  invoke_event("f", "{}");
+  run_due();
+  std::lock_guard lock(kind->mutex);
+  EXPECT_TRUE(kind->delivered.empty());
+  EXPECT_EQ(stats()["destinations"]["dead_letter"], 0);
+}
+
+TEST_F(LambdaAsyncTest, DeadLetterConfigTakesSqsOrSnsArnsAndAnEmptyTargetRemovesIt) {
+  create("f");
+  Outcome o = call("UpdateFunctionConfiguration",
+                   {{"FunctionName", "f"}, {"DeadLetterConfig", {{"TargetArn", "arn:aws:s3:::bucket"}}}});
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->code, "InvalidParameterValueException");
+  EXPECT_FALSE(call("GetFunctionConfiguration", {{"FunctionName", "f"}}).output.contains("DeadLetterConfig"));
+  ASSERT_FALSE(call("UpdateFunctionConfiguration",
+                    {{"FunctionName", "f"}, {"DeadLetterConfig", {{"TargetArn", "arn:aws:sns:us-east-1:000000000000:t"}}}})
+                   .error);
+  EXPECT_EQ(call("GetFunctionConfiguration", {{"FunctionName", "f"}}).output["DeadLetterConfig"]["TargetArn"],
+            "arn:aws:sns:us-east-1:000000000000:t");
+  ASSERT_FALSE(call("UpdateFunctionConfiguration", {{"FunctionName", "f"}, {"DeadLetterConfig", {{"TargetArn", ""}}}})
+                   .error);
+  EXPECT_FALSE(call("GetFunctionConfiguration", {{"FunctionName", "f"}}).output.contains("DeadLetterConfig"));
 }
 
 TEST_F(LambdaAsyncTest, QueuedEventsSurviveARestart) {

@@ -1,0 +1,183 @@
+#pragma once
+// Event source mappings for SQS queues: the pollers that read a queue through QueueSource, invoke the
+// function synchronously with a batch, and delete what succeeded.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+//
+// Contract, as Lambda behaves:
+//   - Per enabled mapping, `pollers` concurrent batches: ScalingConfig.MaximumConcurrency when set, else
+//     PollerOptions::default_pollers (AWS starts with five pollers), and never more than the function's
+//     reserved concurrency when that is set (0 = nothing is polled).
+//   - A poller long-polls (wait_seconds up to 20) for up to min(10, BatchSize - gathered) messages. With
+//     MaximumBatchingWindowInSeconds 0 it invokes as soon as a receive returns messages; otherwise it keeps
+//     gathering until BatchSize messages or until the window (counted from the batch's first message)
+//     has passed.
+//   - The function runs synchronously through FunctionExecutor (the path Invoke takes), resolved from the
+//     mapping's FunctionArn (name and optional qualifier) when each batch starts.
+//   - Success: the whole batch is deleted. Function error, timeout, crash: nothing is deleted; the
+//     messages come back after the queue's visibility timeout and SQS's redrive policy moves them to the
+//     DLQ after maxReceiveCount receives. Throttle or service error: nothing is deleted, the poller backs
+//     off.
+//   - With FunctionResponseTypes [ReportBatchItemFailures] a successful response is read as
+//     {"batchItemFailures": [{"itemIdentifier": messageId}, ...]} (parse_batch_response): see there.
+//   - Disabling or deleting a mapping cancels its waiting polls (QueueSource::cancel_receive), releases
+//     messages it gathered but has not invoked yet (visibility 0), lets in-flight batches finish
+//     (their deletes still happen), and starts nothing new.
+//   - A receive error (the queue was deleted) or a function that no longer exists is retried with an
+//     exponential backoff (backoff_base_ms doubling up to backoff_max_ms) and reported in
+//     LastProcessingResult "PROBLEM: <message>"; the next good batch sets it back to "OK".
+//
+// Threads: no thread waits per poller. Receives complete through QueueSource's callbacks, invocations
+// through FunctionExecutor's; every continuation (the next poll, a retry after backoff, the end of a
+// batching window) is a task on one timer queue, run by one background thread (PollerOptions::background)
+// or, in unit tests with a ManualClock, by run_due().
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "services/lambda/executor.hpp"
+#include "services/queue_source.hpp"
+
+namespace stratus::services::lambda {
+
+// The SQS event Lambda sends a function for `batch`, exactly as documented ("Using Lambda with Amazon
+// SQS", example standard and FIFO queue events): {"Records": [{messageId, receiptHandle, body,
+// attributes, messageAttributes (lowerCamel: stringValue | binaryValue, stringListValues [],
+// binaryListValues [], dataType), md5OfBody, eventSource "aws:sqs", eventSourceARN, awsRegion}]}.
+// Keys keep the documented order.
+nlohmann::ordered_json sqs_event(const std::vector<QueueMessage>& batch, const std::string& queue_arn,
+                                 const std::string& region);
+
+// What a function's response with ReportBatchItemFailures means for a batch.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
+//   - an empty or null batchItemFailures (or a response without it, an empty response, or a JSON value that
+//     is not an object) means every message succeeded;
+//   - listed itemIdentifiers failed and stay in the queue;
+//   - a response that is not valid JSON, a batchItemFailures that is not a list, or an itemIdentifier that
+//     is missing, empty, not a string or not a messageId of the batch makes the whole batch fail.
+struct BatchOutcome {
+  bool whole_batch_failed = false;
+  std::set<std::string> failed_ids;  // when !whole_batch_failed
+  std::string reason;                // why the whole batch failed (for the log)
+};
+BatchOutcome parse_batch_response(const std::string& payload, const std::vector<QueueMessage>& batch);
+
+// One mapping as the pollers see it (the stored record's members that matter here).
+struct MappingSpec {
+  std::string uuid;
+  std::string account;
+  std::string region;
+  std::string queue_arn;
+  std::string function;   // name
+  std::string qualifier;  // "" = unqualified ($LATEST)
+  int batch_size = 10;
+  int window_seconds = 0;
+  int max_concurrency = 0;  // ScalingConfig.MaximumConcurrency; 0 = not set
+  bool report_failures = false;
+  bool enabled = true;
+};
+
+struct PollerOptions {
+  bool background = true;        // run the timer queue on a thread of its own (the daemon)
+  int default_pollers = 5;       // AWS's initial scale for an SQS mapping
+  int wait_seconds = 20;         // long poll of each receive
+  std::int64_t backoff_base_ms = 1'000;
+  std::int64_t backoff_max_ms = 30'000;
+};
+
+// nullopt when the function (or the qualifier) no longer exists.
+using FunctionResolver = std::function<std::optional<FunctionConfig>(
+    const std::string& account, const std::string& region, const std::string& function,
+    const std::string& qualifier)>;
+
+class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
+ public:
+  SqsPollers(std::shared_ptr<QueueSource> queues, std::shared_ptr<FunctionExecutor> executor, const Clock* clock,
+             FunctionResolver resolver, PollerOptions options);
+  ~SqsPollers();
+  SqsPollers(const SqsPollers&) = delete;
+  SqsPollers& operator=(const SqsPollers&) = delete;
+
+  // Starts the timer thread when options.background.
+  void start();
+  // Stops every mapping (as disable does, but in-flight batches no longer delete: the queue may be gone)
+  // and the timer thread. Idempotent; call before the store and the queues close.
+  void stop();
+
+  // Starts, restarts (new settings) or stops (disabled) the pollers of one mapping.
+  void apply(const MappingSpec& spec);
+  // Stops the pollers of a deleted mapping and forgets its counters.
+  void remove(const std::string& uuid);
+
+  // Runs the tasks due now by the clock; returns how many ran. The timer thread calls it; unit tests call
+  // it in a loop until it returns 0.
+  std::size_t run_due();
+
+  // LastProcessingResult of a mapping ("No records processed", "OK", "PROBLEM: ..."), or "" if unknown.
+  std::string last_processing_result(const std::string& uuid) const;
+  // Counters per mapping: {uuid: {"queue", "function", "enabled", "pollers", "polling", "in_flight",
+  // "batches", "messages", "deleted", "failed", "function_errors", "throttles", "receive_errors",
+  // "last_processing_result"}}.
+  nlohmann::json stats() const;
+
+ private:
+  struct Slot {
+    std::vector<QueueMessage> gathered;
+    std::int64_t window_deadline_ms = 0;
+    std::uint64_t batch_seq = 0;  // bumped when a batch is handed to the function
+    bool polling = false;
+    std::uint64_t poll_seq = 0;
+    std::optional<QueueSource::PollId> poll_id;
+    int failures = 0;  // consecutive receive/resolve problems (backoff exponent)
+  };
+  struct Runner {
+    MappingSpec spec;
+    bool stopped = false;
+    std::vector<Slot> slots;
+    int in_flight = 0;
+  };
+  struct Counters {
+    std::uint64_t batches = 0, messages = 0, deleted = 0, failed = 0, function_errors = 0, throttles = 0,
+                  receive_errors = 0;
+    std::string last_result = "No records processed";
+  };
+
+  void post(std::int64_t due_ms, std::function<void()> task);
+  void poll(const std::shared_ptr<Runner>& runner, std::size_t slot);
+  void received(const std::shared_ptr<Runner>& runner, std::size_t slot, std::uint64_t poll_seq,
+                QueueReceiveResult result);
+  void window_elapsed(const std::shared_ptr<Runner>& runner, std::size_t slot, std::uint64_t batch_seq);
+  void invoke(const std::shared_ptr<Runner>& runner, std::size_t slot, std::vector<QueueMessage> batch);
+  void finished(const std::shared_ptr<Runner>& runner, std::size_t slot, const std::vector<QueueMessage>& batch,
+                const InvokeResult& result);
+  // Stops a runner: cancels its polls and releases what it gathered. Called without mutex_ held.
+  void halt(const std::shared_ptr<Runner>& runner);
+  std::int64_t backoff_ms(int failures) const;
+  void problem(const std::string& uuid, const std::string& message);
+
+  std::shared_ptr<QueueSource> queues_;
+  std::shared_ptr<FunctionExecutor> executor_;
+  const Clock* clock_;
+  FunctionResolver resolver_;
+  PollerOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopped_ = false;
+  std::map<std::string, std::shared_ptr<Runner>> runners_;  // by uuid
+  std::map<std::string, Counters> counters_;                // by uuid
+  std::multimap<std::int64_t, std::function<void()>> tasks_;
+  std::thread thread_;
+};
+
+}  // namespace stratus::services::lambda
