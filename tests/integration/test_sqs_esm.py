@@ -8,6 +8,8 @@ What AWS specifies and this checks:
     (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html);
   - with ReportBatchItemFailures only the reported messages come back;
   - a disabled mapping processes nothing, and picks up again when enabled;
+  - messages that match no FilterCriteria pattern are deleted without invoking the function
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html);
   - a mapping survives a restart (its pollers start again);
   - an asynchronous invocation that fails for good goes to the function's DeadLetterConfig queue (body =
     the event, attributes RequestID / ErrorCode / ErrorMessage) and to an SQS OnFailure destination
@@ -191,6 +193,18 @@ class SqsEventSourceMappingTest(EsmBase):
         self.assertEqual(log.count("order o-good:"), 1, log)  # deleted after the first batch
         self.assertEqual(log.count("(receive "), 2, log)  # the bad one, received twice
         self.assertIn("(receive 2): items are missing", log)
+
+    def test_messages_matching_no_filter_are_deleted_without_invoking(self):
+        url, arn, dlq_url = self.queue_with_dlq("filtered")
+        self.function("filtered-worker")
+        self.mapping("filtered-worker", arn,
+                     FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"orderId": [{"prefix": "keep-"}]}})}]})
+        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(dict(GOOD, orderId="skip-1")))
+        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(dict(GOOD, orderId="keep-1")))
+        self.wait_log("filtered-worker", "order keep-1:")
+        self.wait_empty(url)
+        self.assertNotIn("skip-1", self.log("filtered-worker"))
+        self.assertEqual(self.counts(dlq_url), (0, 0))
 
     def test_disable_stops_processing_and_enable_resumes(self):
         url, arn, _ = self.queue_with_dlq("paused")

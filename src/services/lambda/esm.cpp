@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "common/log.hpp"
@@ -73,6 +74,113 @@ ordered_json sqs_event(const std::vector<QueueMessage>& batch, const std::string
   ordered_json event = ordered_json::object();
   event["Records"] = std::move(records);
   return event;
+}
+
+namespace {
+
+bool numeric_matches(const json& value, const json& spec) {
+  if (!value.is_number() || !spec.is_array() || spec.empty() || spec.size() % 2 != 0) return false;
+  double v = value.get<double>();
+  for (std::size_t i = 0; i + 1 < spec.size(); i += 2) {
+    if (!spec[i].is_string() || !spec[i + 1].is_number()) return false;
+    std::string op = spec[i].get<std::string>();
+    double n = spec[i + 1].get<double>();
+    bool ok = op == "=" ? v == n : op == "<" ? v < n : op == "<=" ? v <= n : op == ">" ? v > n : op == ">=" ? v >= n : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One allowed value or matcher against one value of the data (nullptr: the key is absent).
+bool value_matches(const json* value, const json& cond) {
+  if (cond.is_object() && cond.size() == 1) {
+    const std::string& op = cond.begin().key();
+    const json& arg = cond.begin().value();
+    if (op == "exists") return arg.is_boolean() && (value != nullptr) == arg.get<bool>();
+    if (value == nullptr) return false;
+    if (op == "prefix")
+      return arg.is_string() && value->is_string() && value->get<std::string>().starts_with(arg.get<std::string>());
+    if (op == "suffix")
+      return arg.is_string() && value->is_string() && value->get<std::string>().ends_with(arg.get<std::string>());
+    if (op == "equals-ignore-case")
+      return arg.is_string() && value->is_string() && lower(value->get<std::string>()) == lower(arg.get<std::string>());
+    if (op == "numeric") return numeric_matches(*value, arg);
+    if (op == "anything-but") {
+      if (arg.is_array()) {
+        for (const auto& a : arg)
+          if (*value == a) return false;
+        return true;
+      }
+      if (arg.is_object()) return !value_matches(value, arg);
+      return *value != arg;
+    }
+    return false;
+  }
+  if (cond.is_object() || cond.is_array()) return false;
+  return value != nullptr && *value == cond;
+}
+
+bool values_match(const json* value, const json& allowed) {
+  for (const auto& cond : allowed) {
+    if (value != nullptr && value->is_array() && !(cond.is_object() && cond.contains("exists"))) {
+      for (const auto& element : *value)
+        if (value_matches(&element, cond)) return true;
+    } else if (value_matches(value, cond)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool filter_matches(const json& pattern, const json& record) {
+  if (!pattern.is_object()) return false;
+  for (auto it = pattern.begin(); it != pattern.end(); ++it) {
+    const json* value = record.is_object() && record.contains(it.key()) ? &record[it.key()] : nullptr;
+    if (it->is_object()) {
+      if (value == nullptr || !value->is_object() || !filter_matches(*it, *value)) return false;
+    } else if (it->is_array()) {
+      if (!values_match(value, *it)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_filter_pattern(const json& pattern) {
+  // Matchers filter_matches knows; anything else ($or, wildcard, cidr) is refused rather than silently never
+  // matching (which would delete every message).
+  static const std::set<std::string> kMatchers = {"exists",  "prefix",       "suffix",
+                                                  "numeric", "anything-but", "equals-ignore-case"};
+  if (!pattern.is_object() || pattern.empty()) return false;
+  for (auto it = pattern.begin(); it != pattern.end(); ++it) {
+    if (it.key().starts_with("$")) return false;
+    if (it->is_object()) {
+      if (!valid_filter_pattern(*it)) return false;
+    } else if (!it->is_array() || it->empty()) {
+      return false;
+    } else {
+      for (const auto& cond : *it) {
+        if (cond.is_array()) return false;
+        if (cond.is_object() && (cond.size() != 1 || !kMatchers.count(cond.begin().key()))) return false;
+      }
+    }
+  }
+  return true;
+}
+
+json filter_view(const QueueMessage& message, const std::string& queue_arn, const std::string& region) {
+  json record = json::parse(sqs_event({message}, queue_arn, region)["Records"][0].dump());
+  json body = json::parse(message.body, nullptr, false);
+  if (!body.is_discarded()) record["body"] = std::move(body);
+  return record;
 }
 
 BatchOutcome parse_batch_response(const std::string& payload, const std::vector<QueueMessage>& batch) {
@@ -412,6 +520,38 @@ void SqsPollers::invoke(const std::shared_ptr<Runner>& runner, std::size_t i, st
     std::lock_guard lock(mutex_);
     spec = runner->spec;
   }
+  if (!spec.filters.empty()) {
+    // Messages that match no filter never reach the function; Lambda deletes them from the queue.
+    std::vector<QueueMessage> kept;
+    std::vector<std::string> dropped;
+    for (auto& m : batch) {
+      json view = filter_view(m, spec.queue_arn, spec.region);
+      bool match = std::any_of(spec.filters.begin(), spec.filters.end(),
+                               [&](const json& f) { return filter_matches(f, view); });
+      if (match)
+        kept.push_back(std::move(m));
+      else
+        dropped.push_back(m.receipt_handle);
+    }
+    if (!dropped.empty()) {
+      queues_->delete_messages(spec.queue_arn, dropped);
+      std::lock_guard lock(mutex_);
+      counters_[spec.uuid].filtered_out += dropped.size();
+    }
+    batch = std::move(kept);
+    if (batch.empty()) {
+      bool next = false;
+      {
+        std::lock_guard lock(mutex_);
+        --runner->in_flight;
+        next = !stopped_ && !runner->stopped;
+      }
+      log::info("lambda", "event source mapping {}: {} message(s) from {} matched no filter, deleted", spec.uuid,
+                dropped.size(), spec.queue_arn);
+      if (next) post(clock_->now_ms(), [this, runner, i] { poll(runner, i); });
+      return;
+    }
+  }
   auto config = resolver_(spec.account, spec.region, spec.function, spec.qualifier);
   auto shared_batch = std::make_shared<const std::vector<QueueMessage>>(std::move(batch));
   if (!config || !executor_) {
@@ -516,6 +656,7 @@ json SqsPollers::stats() const {
                   {"function_errors", c.function_errors},
                   {"throttles", c.throttles},
                   {"receive_errors", c.receive_errors},
+                  {"filtered_out", c.filtered_out},
                   {"last_processing_result", c.last_result},
                   {"enabled", false},
                   {"pollers", 0},

@@ -72,6 +72,18 @@ struct BatchOutcome {
 };
 BatchOutcome parse_batch_response(const std::string& payload, const std::vector<QueueMessage>& batch);
 
+// Event filtering (FilterCriteria): `pattern` is one filter's Pattern (parsed), matched against a record of
+// the SQS event whose body was parsed as JSON when it is JSON. The EventBridge pattern syntax Lambda
+// documents: nested objects; arrays of allowed values (strings, numbers, null, booleans) or matchers
+// {"prefix"}, {"suffix"}, {"equals-ignore-case"}, {"anything-but": value | [values] | {"prefix"}},
+// {"numeric": [op, n, ...]}, {"exists": bool}. An array in the data matches when any element does.
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
+bool filter_matches(const nlohmann::json& pattern, const nlohmann::json& record);
+// True when `pattern` is a pattern filter_matches understands (every leaf an array of values/matchers).
+bool valid_filter_pattern(const nlohmann::json& pattern);
+// The record a filter sees: the event's record with "body" parsed when it is JSON.
+nlohmann::json filter_view(const QueueMessage& message, const std::string& queue_arn, const std::string& region);
+
 // One mapping as the pollers see it (the stored record's members that matter here).
 struct MappingSpec {
   std::string uuid;
@@ -85,6 +97,9 @@ struct MappingSpec {
   int max_concurrency = 0;  // ScalingConfig.MaximumConcurrency; 0 = not set
   bool report_failures = false;
   bool enabled = true;
+  // FilterCriteria.Filters[].Pattern, parsed; a message reaches the function when any matches (none: all).
+  // Lambda deletes SQS messages that match no filter.
+  std::vector<nlohmann::json> filters;
 };
 
 struct PollerOptions {
@@ -127,7 +142,7 @@ class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
   std::string last_processing_result(const std::string& uuid) const;
   // Counters per mapping: {uuid: {"queue", "function", "enabled", "pollers", "polling", "in_flight",
   // "batches", "messages", "deleted", "failed", "function_errors", "throttles", "receive_errors",
-  // "last_processing_result"}}.
+  // "filtered_out", "last_processing_result"}}.
   nlohmann::json stats() const;
 
  private:
@@ -148,7 +163,7 @@ class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
   };
   struct Counters {
     std::uint64_t batches = 0, messages = 0, deleted = 0, failed = 0, function_errors = 0, throttles = 0,
-                  receive_errors = 0;
+                  receive_errors = 0, filtered_out = 0;
     std::string last_result = "No records processed";
   };
 

@@ -68,6 +68,11 @@ MappingSpec spec_of(const Partition& p, const json& rec) {
     s.report_failures =
         std::find(types->begin(), types->end(), json("ReportBatchItemFailures")) != types->end();
   s.enabled = rec.value("_enabled", true);
+  if (auto fc = rec.find("FilterCriteria"); fc != rec.end() && fc->is_object())
+    for (const auto& f : fc->value("Filters", json::array())) {
+      json pattern = json::parse(str(f, "Pattern"), nullptr, false);
+      if (pattern.is_object()) s.filters.push_back(std::move(pattern));
+    }
   return s;
 }
 
@@ -174,13 +179,13 @@ struct EsmOps {
     return std::nullopt;
   }
 
-  // FilterCriteria.Filters[].Pattern must each be a JSON object (an event pattern); stored, not applied.
+  // FilterCriteria.Filters[].Pattern must each be an event pattern (esm.hpp filter_matches).
   static std::optional<AwsError> check_filters(const json& in) {
     auto fc = in.find("FilterCriteria");
     if (fc == in.end() || !fc->is_object()) return std::nullopt;
     for (const auto& f : fc->value("Filters", json::array())) {
       json pattern = json::parse(str(f, "Pattern"), nullptr, false);
-      if (!pattern.is_object()) return invalid("Invalid filter pattern definition.");
+      if (!valid_filter_pattern(pattern)) return invalid("Invalid filter pattern definition.");
     }
     return std::nullopt;
   }
@@ -371,8 +376,8 @@ void LambdaService::build_esm_operations() {
     operations_.push_back(std::move(spec));
   };
   add("CreateEventSourceMapping", &EsmOps::create,
-      "SQS sources only (others: InvalidParameterValueException \"Unrecognized event source.\"); FilterCriteria "
-      "stored but not applied; state settles at once");
+      "SQS sources only (others: InvalidParameterValueException \"Unrecognized event source.\"); state settles "
+      "at once");
   add("GetEventSourceMapping", &EsmOps::get, "");
   add("ListEventSourceMappings", &EsmOps::list, "");
   add("UpdateEventSourceMapping", &EsmOps::update, "SQS members only");

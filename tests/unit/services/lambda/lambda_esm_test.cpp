@@ -236,6 +236,10 @@ TEST_F(LambdaEsmTest, CreateRefusesWhatLambdaRefuses) {
                                                  {"EventSourceArn", FakeQueue::arn("orders")},
                                                  {"FilterCriteria", {{"Filters", {{{"Pattern", "not json"}}}}}}}),
                "InvalidParameterValueException", "Invalid filter pattern definition.");
+  expect_error(call("CreateEventSourceMapping", {{"FunctionName", "worker"},
+                                                 {"EventSourceArn", FakeQueue::arn("orders")},
+                                                 {"FilterCriteria", {{"Filters", {{{"Pattern", R"({"body": "x"})"}}}}}}}),
+               "InvalidParameterValueException", "Invalid filter pattern definition.");
   // Nothing invalid was stored.
   Outcome list = call("ListEventSourceMappings", json::object());
   ASSERT_FALSE(list.error);
@@ -462,6 +466,41 @@ TEST(BatchResponse, FollowsLambdasRules) {
   EXPECT_EQ(o.failed_ids, (std::set<std::string>{"m2", "m3"}));
 }
 
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html (filter rule syntax)
+TEST(EventFilter, MatchesLambdasFilterRules) {
+  json record = {{"messageId", "m1"},
+                 {"body", {{"type", "order"}, {"total", 42}, {"tags", {"a", "b"}}, {"customer", {{"tier", "Gold"}}}}},
+                 {"attributes", {{"ApproximateReceiveCount", "1"}}},
+                 {"messageAttributes", json::object()}};
+  auto m = [&](const std::string& pattern) { return filter_matches(json::parse(pattern), record); };
+  EXPECT_TRUE(m(R"({"body": {"type": ["order"]}})"));
+  EXPECT_FALSE(m(R"({"body": {"type": ["refund"]}})"));
+  EXPECT_TRUE(m(R"({"body": {"type": ["refund", "order"]}})"));
+  EXPECT_TRUE(m(R"({"body": {"type": [{"prefix": "ord"}]}})"));
+  EXPECT_TRUE(m(R"({"body": {"type": [{"suffix": "der"}]}})"));
+  EXPECT_TRUE(m(R"({"body": {"customer": {"tier": [{"equals-ignore-case": "gold"}]}}})"));
+  EXPECT_TRUE(m(R"({"body": {"total": [{"numeric": [">", 10, "<=", 42]}]}})"));
+  EXPECT_FALSE(m(R"({"body": {"total": [{"numeric": [">", 42]}]}})"));
+  EXPECT_TRUE(m(R"({"body": {"total": [42]}})"));
+  EXPECT_TRUE(m(R"({"body": {"type": [{"anything-but": ["refund"]}]}})"));
+  EXPECT_FALSE(m(R"({"body": {"type": [{"anything-but": "order"}]}})"));
+  EXPECT_TRUE(m(R"({"body": {"coupon": [{"exists": false}]}})"));
+  EXPECT_FALSE(m(R"({"body": {"type": [{"exists": false}]}})"));
+  EXPECT_TRUE(m(R"({"body": {"tags": ["b"]}})"));  // any element of an array
+  EXPECT_TRUE(m(R"({"body": {"type": ["order"]}, "attributes": {"ApproximateReceiveCount": ["1"]}})"));
+  EXPECT_FALSE(m(R"({"body": {"type": ["order"]}, "attributes": {"ApproximateReceiveCount": ["2"]}})"));
+  EXPECT_FALSE(m(R"({"body": {"missing": {"deeper": ["x"]}}})"));
+  json plain = {{"body", "plain text"}};
+  EXPECT_TRUE(filter_matches(json::parse(R"({"body": ["plain text"]})"), plain));
+  EXPECT_FALSE(filter_matches(json::parse(R"({"body": {"type": ["order"]}})"), plain));
+  EXPECT_TRUE(valid_filter_pattern(json::parse(R"({"body": {"type": ["order"]}})")));
+  EXPECT_FALSE(valid_filter_pattern(json::parse(R"({"body": {"type": "order"}})")));
+  EXPECT_FALSE(valid_filter_pattern(json::parse(R"({"body": {"type": []}})")));
+  EXPECT_FALSE(valid_filter_pattern(json::parse(R"(["x"])")));
+  EXPECT_FALSE(valid_filter_pattern(json::parse(R"({"$or": [{"body": ["a"]}, {"body": ["b"]}]})")));
+  EXPECT_FALSE(valid_filter_pattern(json::parse(R"({"body": [{"wildcard": "a*"}]})")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pollers
 // ---------------------------------------------------------------------------------------------
@@ -619,6 +658,24 @@ TEST_F(LambdaEsmTest, AFullBatchRunsAtOnceWithAWindow) {
     records += c.event["Records"].size();
   }
   EXPECT_EQ(records, 6u);
+}
+
+TEST_F(LambdaEsmTest, MessagesMatchingNoFilterAreDeletedWithoutInvoking) {
+  create_function("worker");
+  map("worker", "orders",
+      {{"FilterCriteria", {{"Filters", {{{"Pattern", R"({"body": {"type": ["order"]}})"}},
+                                        {{"Pattern", R"({"body": ["urgent"]})"}}}}}}});
+  std::string order = queues->send("orders", R"({"type": "order", "id": 1})");
+  queues->send("orders", R"({"type": "refund"})");
+  std::string urgent = queues->send("orders", "urgent");
+  queues->send("orders", "chatter");
+  run();
+  std::set<std::string> invoked;
+  for (const auto& c : executor->calls)
+    for (const auto& r : c.event["Records"]) invoked.insert(r["messageId"].get<std::string>());
+  EXPECT_EQ(invoked, (std::set<std::string>{order, urgent}));
+  EXPECT_TRUE(queues->remaining("orders").empty());  // the others were deleted
+  EXPECT_EQ(esm_stats(*service).begin().value()["filtered_out"], 2);
 }
 
 TEST_F(LambdaEsmTest, DisablingCancelsWaitingPollsAndStopsProcessing) {
