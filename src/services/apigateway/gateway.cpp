@@ -347,13 +347,18 @@ http::Response failure(bool rest, Failure f) {
   return r;
 }
 
-void add_gateway_headers(bool rest, const ProxyRequest& req, http::Response& r) {
+void add_gateway_headers(bool rest, const std::string& request_id, const std::string& extended_request_id,
+                         http::Response& r) {
   if (rest) {
-    r.headers.set("x-amzn-RequestId", req.request_id);
-    r.headers.set("x-amz-apigw-id", req.extended_request_id);
+    r.headers.set("x-amzn-RequestId", request_id);
+    r.headers.set("x-amz-apigw-id", extended_request_id);
   } else {
-    r.headers.set("Apigw-Requestid", req.request_id);
+    r.headers.set("Apigw-Requestid", request_id);
   }
+}
+
+void add_gateway_headers(bool rest, const ProxyRequest& req, http::Response& r) {
+  add_gateway_headers(rest, req.request_id, req.extended_request_id, r);
 }
 
 // ${stageVariables.name} in an integration URI, from the stage.
@@ -376,6 +381,8 @@ std::string substitute_stage_variables(std::string text, const std::map<std::str
 struct Pending {
   std::mutex mutex;
   http::Respond respond;
+  bool rest = false;
+  std::string request_id, extended_request_id;
   http::Respond take() {
     std::lock_guard lock(mutex);
     return std::exchange(respond, nullptr);
@@ -430,10 +437,9 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
   if (!match.target->has_integration || match.target->function.empty() || !deps_.invoker)
     return fail(Failure::invoke_rejected);
 
-  // Keep what the event points into alive until the invocation is done.
+  // Keep what the event points into alive until the invocation is done: the request and the compiled API
+  // (whose stage and route the event and the response mapping read).
   auto owned = std::make_shared<http::Request>(std::move(request));
-  auto stage_vars = std::make_shared<std::map<std::string, std::string>>(stage->variables);
-  auto media_types = std::make_shared<std::vector<std::string>>(api->binary_media_types);
   req->method = owned->method;
   req->full_path = path;
   req->path = routed_path;
@@ -451,8 +457,8 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
   req->account = api->account;
   req->stage = stage->name;
   req->time_ms = deps_.clock ? deps_.clock->now_ms() : 0;
-  req->stage_variables = stage_vars.get();
-  req->binary_media_types = media_types.get();
+  req->stage_variables = &stage->variables;
+  req->binary_media_types = &api->binary_media_types;
 
   bool v1 = match.target->payload_version == "1.0";
   std::string event = v1 ? build_event_v1(*req, match) : build_event_v2(*req, match);
@@ -467,19 +473,22 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
   // answer weakly, so a finished request leaves nothing but an expired pointer in the timer's queue.
   auto pending = std::make_shared<Pending>();
   pending->respond = std::move(respond);
+  pending->rest = rest;
+  pending->request_id = req->request_id;
+  pending->extended_request_id = req->extended_request_id;
   std::weak_ptr<Pending> weak = pending;
-  deadlines_.at(Deadlines::now_ms() + match.target->timeout_ms, [weak, req, rest] {
+  deadlines_.at(Deadlines::now_ms() + match.target->timeout_ms, [weak] {
     auto p = weak.lock();
     if (!p) return;
     http::Respond r = p->take();
     if (!r) return;
-    http::Response answer = failure(rest, Failure::timeout);
-    add_gateway_headers(rest, *req, answer);
+    http::Response answer = failure(p->rest, Failure::timeout);
+    add_gateway_headers(p->rest, p->request_id, p->extended_request_id, answer);
     r(std::move(answer));
   });
   deps_.invoker->invoke(
       std::move(invocation),
-      [pending, req, owned, stage_vars, media_types, rest, v1](FunctionInvocationResult result) {
+      [pending, req, owned, api, rest, v1](FunctionInvocationResult result) {
         http::Respond respond_now = pending->take();
         if (!respond_now) return;  // the integration timed out first
         http::Response r;
