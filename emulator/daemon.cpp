@@ -14,6 +14,7 @@
 #include "emulator/wiring.hpp"
 #include "events/router.hpp"
 #include "http/server.hpp"
+#include "services/apigateway/apigateway.hpp"
 #include "services/lambda/async.hpp"
 #include "services/service.hpp"
 #include "services/sqs/sqs.hpp"
@@ -107,6 +108,16 @@ int serve(const ServeOptions& options) {
     const services::Service* lambda = registry.find_service("lambda");
     return lambda ? services::lambda::esm_stats(*lambda) : nlohmann::json();
   };
+  dispatcher_config.execute_api = [&registry](const std::string& api_id, std::string path, http::Request request,
+                                              http::Respond respond) {
+    services::Service* apigw = registry.find_service("apigateway");
+    if (!apigw) return respond(http::Response{404, {}, R"({"message":"Not Found"})", false});
+    services::apigateway::serve_api(*apigw, api_id, std::move(path), std::move(request), std::move(respond));
+  };
+  dispatcher_config.execute_api_too_large = [&registry](const std::string& api_id) {
+    services::Service* apigw = registry.find_service("apigateway");
+    return apigw ? services::apigateway::api_payload_too_large(*apigw, api_id) : http::Response{413, {}, "", true};
+  };
   Dispatcher dispatcher(dispatcher_config, registry, SystemClock::instance());
   http::ServerOptions server_options;
   server_options.host = options.host;
@@ -164,6 +175,13 @@ int serve(const ServeOptions& options) {
   // 6. Accept connections.
   server->start();
   std::fprintf(stdout, "stratus ready on %s\n", url.c_str());
+  // Each API's invoke URL per stage, after the ready line (whose format scripts rely on).
+  if (services::Service* apigw = registry.find_service("apigateway")) {
+    std::string authority = fmt::format("localhost:{}", server->port());
+    for (const auto& e : services::apigateway::api_endpoints(*apigw, authority))
+      std::fprintf(stdout, "stratus api %s (%s API %s) stage %s: %s\n", e.name.c_str(), e.type.c_str(),
+                   e.api_id.c_str(), e.stage.c_str(), e.url.c_str());
+  }
   std::fflush(stdout);
   log::info("daemon", "state: {}", options.ephemeral ? "ephemeral" : "persistent in " + store->data_dir());
   if (!options.config_file.empty()) {

@@ -1,5 +1,7 @@
 #include "emulator/dispatcher.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <exception>
 #include <memory>
 #include <unistd.h>
@@ -52,11 +54,39 @@ AwsError not_implemented_error(const protocol::Identified& id) {
 
 }  // namespace
 
+bool execute_api_target(const http::Request& head, std::string& api_id, std::string& path) {
+  constexpr std::string_view kPathForm = "/_aws/execute-api/";
+  if (head.path.starts_with(kPathForm)) {
+    std::string_view rest = std::string_view(head.path).substr(kPathForm.size());
+    auto slash = rest.find('/');
+    api_id = std::string(rest.substr(0, slash));
+    path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    return !api_id.empty();
+  }
+  std::string_view host = head.headers.get("Host");
+  host = host.substr(0, host.find(':'));
+  constexpr std::string_view kMarker = ".execute-api.";
+  for (std::size_t i = 1; i + kMarker.size() <= host.size(); ++i) {
+    if (http::Headers::iequals(host.substr(i, kMarker.size()), kMarker)) {
+      api_id = std::string(host.substr(0, i));
+      std::transform(api_id.begin(), api_id.end(), api_id.begin(), [](unsigned char c) { return std::tolower(c); });
+      path = head.path;
+      return true;
+    }
+  }
+  return false;
+}
+
 Dispatcher::Dispatcher(DispatcherConfig config, services::Registry& registry, const Clock& clock)
     : config_(std::move(config)), registry_(registry), clock_(clock), started_ms_(clock.now_ms()) {}
 
 http::BodyPlan Dispatcher::plan_body(const http::Request& head) {
   http::BodyPlan plan;
+  std::string api_id, api_path;
+  if (execute_api_target(head, api_id, api_path)) {
+    plan.limit = config_.execute_api_body_limit;
+    return plan;
+  }
   if (head.path.starts_with("/_stratus")) {
     plan.limit = kInternalBodyLimit;
     return plan;
@@ -77,6 +107,12 @@ http::BodyPlan Dispatcher::plan_body(const http::Request& head) {
 }
 
 http::Response Dispatcher::body_too_large(const http::Request& head) {
+  std::string api_id, api_path;
+  if (execute_api_target(head, api_id, api_path) && config_.execute_api_too_large) {
+    auto r = config_.execute_api_too_large(api_id);
+    r.close = true;
+    return r;
+  }
   if (head.path.starts_with("/_stratus")) {
     auto r = json_response(413, {{"message", "Request body too large"}});
     r.close = true;
@@ -137,6 +173,12 @@ void Dispatcher::handle(http::Request request, http::Respond respond) {
     if (!answered->exchange(true)) respond(std::move(response));
   };
   try {
+    std::string api_id, api_path;
+    if (execute_api_target(request, api_id, api_path)) {
+      if (!config_.execute_api) return once(json_response(404, {{"message", "Not Found"}}));
+      config_.execute_api(api_id, std::move(api_path), std::move(request), once);
+      return;
+    }
     if (request.path.starts_with("/_stratus/") || request.path == "/_stratus") {
       handle_internal(request, once);
       return;
@@ -201,7 +243,7 @@ void Dispatcher::handle_aws(http::Request request, http::Respond respond) {
              id.operation, protocol::protocol_name(id.protocol), id.region);
 
   if (id.service == "execute-api") {
-    // API Gateway invocations ({apiId}.execute-api.localhost) arrive with the API Gateway work.
+    // Signed for execute-api but not addressed to an API (handle() serves those): nothing to call.
     respond(json_response(404, {{"message", "Not Found"}}));
     return;
   }

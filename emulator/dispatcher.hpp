@@ -33,7 +33,16 @@ struct DispatcherConfig {
   std::function<nlohmann::json()> queue_stats;
   // GET /_stratus/event-source-mappings: per mapping counters (batches, messages, deleted, failed, ...).
   std::function<nlohmann::json()> esm_stats;
+  // API Gateway's data plane: requests for Host {apiId}.execute-api.<domain> (path as sent) and for the path
+  // form /_aws/execute-api/{apiId}/... (path = what follows the id). Null: such requests answer 404.
+  std::function<void(const std::string& api_id, std::string path, http::Request, http::Respond)> execute_api;
+  // The answer when such a request's body is over API Gateway's limit (413 as the API's type answers it).
+  std::function<http::Response(const std::string& api_id)> execute_api_too_large;
+  std::uint64_t execute_api_body_limit = 10ull * 1024 * 1024;
 };
+
+// Whether `head` is addressed to an API Gateway API, and which (see DispatcherConfig::execute_api).
+bool execute_api_target(const http::Request& head, std::string& api_id, std::string& path);
 
 class Dispatcher final : public http::Handler {
  public:

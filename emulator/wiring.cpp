@@ -1,5 +1,6 @@
 #include "emulator/wiring.hpp"
 
+#include "services/apigateway/apigateway.hpp"
 #include "services/lambda/lambda.hpp"
 #include "services/sqs/sqs.hpp"
 
@@ -33,6 +34,20 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
     applier->register_provider(services::lambda::make_function_provider(lambda, "AWS::Serverless::Function"));
     applier->register_provider(
         services::lambda::make_function_provider(lambda, "AWS::Lambda::EventSourceMapping"));
+  }
+
+  // API Gateway calls functions through Lambda's FunctionInvoker (services never include each other).
+  services::apigateway::ApiGatewayDeps apigw_deps;
+  apigw_deps.store = env.store;
+  apigw_deps.clock = env.clock;
+  apigw_deps.account_id = env.account_id;
+  apigw_deps.invoker = services::lambda::make_function_invoker(lambda);
+  auto apigw = services::apigateway::make_apigateway_services(std::move(apigw_deps));
+  registry.add(apigw.rest);
+  registry.add(apigw.http);
+  if (applier) {
+    for (const auto& type : services::apigateway::api_provider_types())
+      applier->register_provider(services::apigateway::make_api_provider(apigw.http, type));
   }
 }
 

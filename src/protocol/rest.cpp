@@ -15,6 +15,80 @@ namespace {
 
 constexpr std::string_view k_s3_namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
+// REST-JSON body members travel under their locationName at every level (apigatewayv2 writes ApiId as
+// "apiId", apigateway's RestApis.items as "item"); documents use member names (see protocol.hpp). Lambda's
+// names are the same on both sides. Timestamps whose format is iso8601 are written as ISO 8601 strings.
+std::string json_wire_name(const MemberRef& m) { return m.location_name.empty() ? m.name : m.location_name; }
+
+json json_to_members(const Shape* shape, const json& wire) {
+  if (shape == nullptr) return wire;
+  switch (shape->type) {
+    case ShapeType::structure: {
+      if (!wire.is_object()) return wire;
+      json out = json::object();
+      for (auto it = wire.begin(); it != wire.end(); ++it) {
+        const MemberRef* found = nullptr;
+        for (const auto& m : shape->members)
+          if (m.location == Location::body && json_wire_name(m) == it.key()) found = &m;
+        if (found != nullptr)
+          out[found->name] = json_to_members(found->shape, it.value());
+        else
+          out[it.key()] = it.value();
+      }
+      return out;
+    }
+    case ShapeType::list: {
+      if (!wire.is_array()) return wire;
+      json out = json::array();
+      for (const auto& v : wire) out.push_back(json_to_members(shape->member.shape, v));
+      return out;
+    }
+    case ShapeType::map: {
+      if (!wire.is_object()) return wire;
+      json out = json::object();
+      for (auto it = wire.begin(); it != wire.end(); ++it) out[it.key()] = json_to_members(shape->value.shape, it.value());
+      return out;
+    }
+    default:
+      return wire;
+  }
+}
+
+json json_to_wire(const Shape* shape, const json& doc, const std::string& timestamp_format = "") {
+  if (shape == nullptr) return doc;
+  switch (shape->type) {
+    case ShapeType::structure: {
+      if (!doc.is_object()) return doc;
+      json out = json::object();
+      for (const auto& m : shape->members) {
+        auto it = doc.find(m.name);
+        if (it == doc.end() || it->is_null()) continue;
+        out[json_wire_name(m)] = json_to_wire(m.shape, *it, m.timestamp_format);
+      }
+      return out;
+    }
+    case ShapeType::list: {
+      if (!doc.is_array()) return doc;
+      json out = json::array();
+      for (const auto& v : doc) out.push_back(json_to_wire(shape->member.shape, v));
+      return out;
+    }
+    case ShapeType::map: {
+      if (!doc.is_object()) return doc;
+      json out = json::object();
+      for (auto it = doc.begin(); it != doc.end(); ++it) out[it.key()] = json_to_wire(shape->value.shape, it.value());
+      return out;
+    }
+    case ShapeType::timestamp: {
+      std::string format = !timestamp_format.empty() ? timestamp_format : shape->timestamp_format;
+      if (format == "iso8601" && doc.is_number()) return format_iso8601(doc.get<double>());
+      return doc;
+    }
+    default:
+      return doc;
+  }
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -231,6 +305,13 @@ std::optional<AwsError> decode_rest(const ServiceModel& model, const OperationMo
     if (doc.is_discarded() || !doc.is_object())
       return AwsError::sender(400, "SerializationException", "Could not parse request body as JSON");
     for (auto it = doc.begin(); it != doc.end(); ++it) {
+      const MemberRef* body_member = nullptr;
+      for (const auto& m : in.members)
+        if (m.location == Location::body && json_wire_name(m) == it.key()) body_member = &m;
+      if (body_member != nullptr) {
+        input[body_member->name] = json_to_members(body_member->shape, it.value());
+        continue;
+      }
       const MemberRef* m = in.find_member(it.key());
       if (m != nullptr && m->location != Location::body) continue;  // never let the body override a label
       input[it.key()] = it.value();
@@ -327,7 +408,7 @@ http::Response encode_rest(const ServiceModel& model, const OperationModel& op, 
     for (const auto& m : out.members) {
       if (m.location != Location::body) continue;
       auto it = doc.find(m.name);
-      if (it != doc.end() && !it->is_null()) body[m.name] = *it;
+      if (it != doc.end() && !it->is_null()) body[json_wire_name(m)] = json_to_wire(m.shape, *it, m.timestamp_format);
     }
     if (r.status != 204) {
       r.body = dump_json(body);

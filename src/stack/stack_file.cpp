@@ -509,7 +509,77 @@ class Loader {
     stack.parameters = params;
   }
 
+  // SAM's implicit APIs: each HttpApi / Api event of an AWS::Serverless::Function becomes a
+  // Stratus::Serverless::ApiEvent resource "<Function><Event>Route" (applied after the function and the API),
+  // and events naming no ApiId / RestApiId go to the API SAM creates for them, ServerlessHttpApi
+  // (AWS::Serverless::HttpApi, stage $default) or ServerlessRestApi (AWS::Serverless::Api, stage Prod),
+  // which the rest of the file may reference as SAM templates do.
+  // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-httpapi.html
+  // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-api.html
+  void expand_sam_events(json& resources) {
+    bool need_http = false, need_rest = false;
+    std::vector<std::pair<std::string, json>> added;
+    for (const std::string& fn : std::vector<std::string>(resource_order_)) {
+      const json& body = resources[fn];
+      if (!body.is_object() || body.value("Type", json()) != "AWS::Serverless::Function") continue;
+      auto props = body.find("Properties");
+      if (props == body.end() || !props->is_object()) continue;
+      auto events = props->find("Events");
+      if (events == props->end() || !events->is_object()) continue;
+      for (auto ev = events->begin(); ev != events->end(); ++ev) {
+        if (!ev->is_object()) continue;
+        std::string type = ev->value("Type", json()).is_string() ? (*ev)["Type"].get<std::string>() : "";
+        if (type != "HttpApi" && type != "Api") continue;
+        std::string path = fmt::format("Resources.{}.Properties.Events.{}", fn, ev.key());
+        json ep = ev->value("Properties", json::object());
+        if (!ep.is_object()) {
+          error(member(path, "Properties"), "must be a mapping");
+          continue;
+        }
+        json p = json::object();
+        p["EventType"] = type;
+        p["FunctionArn"] = {{"Fn::GetAtt", json::array({fn, "Arn"})}};
+        for (const char* key : {"Path", "Method", "PayloadFormatVersion", "TimeoutInMillis", "Auth", "RouteSettings",
+                                "RequestModel", "RequestParameters"})
+          if (ep.contains(key)) p[key] = ep[key];
+        if (type == "HttpApi") {
+          if (ep.contains("ApiId")) {
+            p["ApiId"] = ep["ApiId"];
+          } else {
+            p["ApiId"] = {{"Ref", "ServerlessHttpApi"}};
+            need_http = true;
+          }
+        } else {
+          if (!ep.contains("Path") || !ep.contains("Method"))
+            error(member(path, "Properties"), "an Api event needs Path and Method");
+          if (ep.contains("RestApiId")) {
+            p["RestApiId"] = ep["RestApiId"];
+          } else {
+            p["RestApiId"] = {{"Ref", "ServerlessRestApi"}};
+            need_rest = true;
+          }
+        }
+        std::string id = fn + ev.key() + "Route";
+        if (resources.contains(id)) continue;
+        added.emplace_back(id, json{{"Type", "Stratus::Serverless::ApiEvent"}, {"Properties", std::move(p)}});
+      }
+    }
+    if (need_http && !resources.contains("ServerlessHttpApi")) {
+      resources["ServerlessHttpApi"] = {{"Type", "AWS::Serverless::HttpApi"}, {"Properties", json::object()}};
+      resource_order_.push_back("ServerlessHttpApi");
+    }
+    if (need_rest && !resources.contains("ServerlessRestApi")) {
+      resources["ServerlessRestApi"] = {{"Type", "AWS::Serverless::Api"}, {"Properties", {{"StageName", "Prod"}}}};
+      resource_order_.push_back("ServerlessRestApi");
+    }
+    for (auto& [id, r] : added) {
+      resources[id] = std::move(r);
+      resource_order_.push_back(id);
+    }
+  }
+
   void validate_resources(json& resources, Stack& stack) {
+    expand_sam_events(resources);
     // Logical ids first, so that references can be checked in any order.
     for (auto it = resources.begin(); it != resources.end(); ++it) {
       const std::string& id = it.key();

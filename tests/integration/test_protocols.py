@@ -27,8 +27,8 @@ BOTO3_CASES = [
     ("lambda", "list_layers", {}, "ListLayers"),
     ("s3", "list_buckets", {}, "ListBuckets"),
     ("s3", "get_object", {"Bucket": "stratus-bucket", "Key": "dir/key.txt"}, "GetObject"),
-    ("apigatewayv2", "get_apis", {}, "GetApis"),
-    ("apigateway", "get_rest_apis", {}, "GetRestApis"),
+    ("apigatewayv2", "get_domain_names", {}, "GetDomainNames"),
+    ("apigateway", "get_api_keys", {}, "GetApiKeys"),
 ]
 
 # More operations, to see that routing finds the right operation name on each protocol.
@@ -41,8 +41,8 @@ MORE_BOTO3_CASES = [
     ("s3", "put_object", {"Bucket": "stratus-bucket", "Key": "k", "Body": b"hello"}, "PutObject"),
     ("s3", "list_objects_v2", {"Bucket": "stratus-bucket"}, "ListObjectsV2"),
     ("s3", "create_bucket", {"Bucket": "stratus-bucket"}, "CreateBucket"),
-    ("apigatewayv2", "create_api", {"Name": "a", "ProtocolType": "HTTP"}, "CreateApi"),
-    ("apigateway", "create_rest_api", {"name": "a"}, "CreateRestApi"),
+    ("apigatewayv2", "create_domain_name", {"DomainName": "api.example.com"}, "CreateDomainName"),
+    ("apigateway", "create_api_key", {"name": "a"}, "CreateApiKey"),
 ]
 
 

@@ -20,6 +20,7 @@
 
 #include "common/clock.hpp"
 #include "events/router.hpp"
+#include "services/function_invoker.hpp"
 #include "services/lambda/executor.hpp"
 #include "services/queue_source.hpp"
 #include "services/service.hpp"
@@ -80,5 +81,10 @@ std::shared_ptr<Service> make_lambda_service(LambdaDeps deps);
 // Returns null for another type.
 std::shared_ptr<stack::ResourceProvider> make_function_provider(
     const std::shared_ptr<Service>& lambda_service, std::string_view type);
+
+// Synchronous invocations for other services (API Gateway's Lambda proxy integrations), through the
+// seam of services/function_invoker.hpp. `lambda_service` must come from make_lambda_service; null
+// otherwise. The invoker keeps the service alive.
+std::shared_ptr<FunctionInvoker> make_function_invoker(const std::shared_ptr<Service>& lambda_service);
 
 }  // namespace stratus::services::lambda

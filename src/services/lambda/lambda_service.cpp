@@ -1572,6 +1572,21 @@ void LambdaService::build_operations() {
   build_esm_operations();
 }
 
+std::optional<AwsError> LambdaService::resolve_invocation(const Partition& p, const std::string& function,
+                                                         const std::string& qualifier, FunctionConfig& config) {
+  json in = {{"FunctionName", function}};
+  if (!qualifier.empty()) in["Qualifier"] = qualifier;
+  std::lock_guard lock(mutex_);
+  Ops ops{*this, p};
+  json rec;
+  FunctionRef ref;
+  if (auto e = ops.find(in, rec, ref)) return e;
+  std::string version;
+  if (auto e = ops.resolve_version(rec, ref.qualifier, version, true)) return e;
+  config = ops.executor_config(rec, ops.config_of(rec, version), ref.qualifier);
+  return std::nullopt;
+}
+
 Outcome LambdaService::call(const std::string& operation, const Partition& partition, json input,
                             const http::Request* request) {
   for (const auto& op : operations_) {

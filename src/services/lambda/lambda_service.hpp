@@ -48,6 +48,11 @@ class LambdaService final : public Service {
   // async_background = false) and the per-mapping counters. No-ops without a store or queues.
   std::size_t process_due_polls();
   nlohmann::json esm_stats() const;
+  // For the FunctionInvoker (invoker.cpp): the executor's view of the version that `function` (a name,
+  // name:qualifier, partial or full ARN, as Invoke's FunctionName) and `qualifier` designate, aliases
+  // resolved (with their routing weights) as Invoke resolves them. An error as Invoke answers it.
+  std::optional<AwsError> resolve_invocation(const Partition& p, const std::string& function,
+                                             const std::string& qualifier, FunctionConfig& config);
 
  private:
   void build_operations();

@@ -1,0 +1,127 @@
+#pragma once
+// Internal: the state both API Gateway services share (management records, compiled routing tables) and
+// the data plane.
+//
+// Store layout (Column::apigateway), one JSON record per API:
+//   (account, region, "api", API_ID) -> {"Type": "HTTP"|"REST", "Account", "Region", "Api": {output shape},
+//     HTTP: "Routes": {ID: route}, "Integrations": {ID: integration}, "Stages": {NAME: stage}
+//     REST: "Resources": {ID: resource (resourceMethods with methodIntegration)},
+//           "Deployments": {ID: {deployment, "_resources": snapshot of Resources}}, "Stages": {NAME: stage}}
+// Shapes use the botocore member names (HTTP APIs: ApiId, RouteKey...; REST: id, pathPart...).
+// Every write recompiles the API into a CompiledApi (routing tables per stage) that the data plane reads
+// without locks on the store.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "services/apigateway/apigateway.hpp"
+#include "services/apigateway/routing.hpp"
+
+namespace stratus::services::apigateway {
+
+struct Partition {
+  std::string account;
+  std::string region;
+};
+
+struct CompiledStage {
+  std::string name;
+  std::map<std::string, std::string> variables;
+  std::shared_ptr<const RouteTable> table;
+};
+
+struct CompiledApi {
+  bool rest = false;
+  std::string id, name, account, region;
+  std::vector<std::string> binary_media_types;
+  std::unordered_map<std::string, CompiledStage> stages;
+};
+
+// Compiles a stored record (see the top of this file). Exposed for unit tests.
+std::shared_ptr<const CompiledApi> compile_api(const nlohmann::json& record);
+
+// Runs callbacks at deadlines (integration timeouts) on a thread of its own.
+class Deadlines {
+ public:
+  Deadlines();
+  ~Deadlines();
+  void at(std::int64_t steady_ms, std::function<void()> fn);
+  static std::int64_t now_ms();
+
+ private:
+  struct Item {
+    std::int64_t when;
+    std::uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Item& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+  };
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> items_;
+  std::uint64_t seq_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class Gateway {
+ public:
+  explicit Gateway(ApiGatewayDeps deps);
+
+  const ApiGatewayDeps& deps() const { return deps_; }
+  std::mutex& mutex() { return mutex_; }  // held by every management read-modify-write
+
+  std::optional<nlohmann::json> load(const Partition& p, const std::string& id) const;
+  // Writes the record and publishes its compiled form. An error sentence on failure.
+  std::optional<std::string> save(const nlohmann::json& record);
+  std::optional<std::string> erase(const Partition& p, const std::string& id);
+  std::vector<nlohmann::json> list(const Partition& p, const std::string& type) const;
+  bool id_taken(const std::string& id) const;
+
+  std::shared_ptr<const CompiledApi> find(const std::string& id) const;
+  std::vector<std::shared_ptr<const CompiledApi>> all() const;
+
+  void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond);
+  http::Response too_large(const std::string& api_id) const;
+
+ private:
+  void publish(const std::string& id, std::shared_ptr<const CompiledApi> api);
+  ApiGatewayDeps deps_;
+  std::mutex mutex_;
+  mutable std::shared_mutex apis_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const CompiledApi>> apis_;
+  Deadlines deadlines_;
+};
+
+// Both services derive from this so that the data plane and the providers reach the shared Gateway.
+class GatewayService : public Service {
+ public:
+  explicit GatewayService(std::shared_ptr<Gateway> gateway) : gateway_(std::move(gateway)) {}
+  Gateway& gateway() { return *gateway_; }
+  const std::shared_ptr<Gateway>& shared_gateway() const { return gateway_; }
+  // Runs an operation synchronously (stack providers).
+  Outcome call(const std::string& operation, const Partition& p, nlohmann::json input);
+
+ protected:
+  std::shared_ptr<Gateway> gateway_;
+  std::vector<OperationSpec> operations_;
+};
+
+std::shared_ptr<GatewayService> make_http_service(std::shared_ptr<Gateway> gateway);
+std::shared_ptr<GatewayService> make_rest_service(std::shared_ptr<Gateway> gateway);
+
+// Random ids as API Gateway forms them: lower-case letters and digits.
+std::string random_id(std::size_t length);
+
+// The Lambda function an integration URI names: a function ARN, or
+// arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations. "" if neither.
+std::string function_of_uri(const std::string& uri);
+
+}  // namespace stratus::services::apigateway
