@@ -149,6 +149,15 @@ class NoSyncFileSystem final : public rocksdb::FileSystemWrapper {
 struct RocksConfig {
   rocksdb::DBOptions db;
   rocksdb::ColumnFamilyOptions cf;
+  // The "sqs" column holds message bodies that are mostly written once, read once and deleted within
+  // seconds: larger memtables let most of them die before a flush, no compression spares the CPU that
+  // flushes, compactions and reads of short-lived 1 KiB values would spend on it, and higher L0 triggers
+  // keep a backlog of messages from stalling writes while compaction catches up.
+  rocksdb::ColumnFamilyOptions queue_cf;
+
+  const rocksdb::ColumnFamilyOptions& options_for(const std::string& name) const {
+    return name == "sqs" ? queue_cf : cf;
+  }
 };
 
 RocksConfig make_config(bool ephemeral) {
@@ -164,7 +173,7 @@ RocksConfig make_config(bool ephemeral) {
   c.db.max_file_opening_threads = 1;  // default 16 threads, started on every open
   c.db.skip_stats_update_on_db_open = true;
   c.db.max_total_wal_size = 64 << 20;    // flush idle column families so old WAL files can go
-  c.db.db_write_buffer_size = 32 << 20;  // all memtables together
+  c.db.db_write_buffer_size = 48 << 20;  // all memtables together (the sqs column takes most)
   c.db.stats_dump_period_sec = 0;
   c.db.stats_persist_period_sec = 0;
   c.db.manual_wal_flush = false;  // the WAL reaches the OS before a write returns: see header
@@ -179,6 +188,15 @@ RocksConfig make_config(bool ephemeral) {
   c.cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   c.cf.write_buffer_size = 4 << 20;
   c.cf.max_write_buffer_number = 2;
+  c.queue_cf = c.cf;
+  c.queue_cf.write_buffer_size = 16 << 20;
+  c.queue_cf.max_write_buffer_number = 3;
+  c.queue_cf.compression = rocksdb::kNoCompression;
+  c.queue_cf.level0_file_num_compaction_trigger = 4;
+  c.queue_cf.level0_slowdown_writes_trigger = 40;
+  c.queue_cf.level0_stop_writes_trigger = 60;
+  c.queue_cf.target_file_size_base = 32 << 20;
+  c.queue_cf.max_bytes_for_level_base = 256 << 20;
   return c;
 }
 
@@ -419,7 +437,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, Status& status) 
   }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, config.cf);
+  for (const auto& name : names) descriptors.emplace_back(name, config.options_for(name));
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::Status s = rocksdb::DB::Open(config.db, dir, descriptors, &opened, &core->db);
   if (!s.ok()) {
@@ -493,7 +511,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, Status& status) 
   }
   if (!missing.empty()) {
     std::vector<rocksdb::ColumnFamilyHandle*> created;
-    s = core->db->CreateColumnFamilies(config.cf, missing, &created);
+    for (const auto& name : missing) {
+      rocksdb::ColumnFamilyHandle* handle = nullptr;
+      s = core->db->CreateColumnFamily(config.options_for(name), name, &handle);
+      if (!s.ok()) break;
+      created.push_back(handle);
+    }
     for (std::size_t i = 0; i < created.size() && i < missing.size(); ++i) {
       auto it = std::find(kColumnNames.begin(), kColumnNames.end(), missing[i]);
       core->handles[static_cast<std::size_t>(it - kColumnNames.begin())] = created[i];

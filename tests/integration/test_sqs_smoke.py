@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import tempfile
+import threading
+import time
 import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -54,6 +56,29 @@ class SqsSmokeTest(unittest.TestCase):
             self.sqs.get_queue_url(QueueName="missing")
         self.assertEqual(cm.exception.response["Error"]["Code"], "AWS.SimpleQueueService.NonExistentQueue")
         self.assertEqual(type(cm.exception).__name__, "QueueDoesNotExist")
+
+    def test_long_poll_wakes_on_send_and_times_out(self):
+        url = self.sqs.create_queue(QueueName="smoke-poll")["QueueUrl"]
+        t0 = time.monotonic()
+        r = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)
+        waited = time.monotonic() - t0
+        self.assertNotIn("Messages", r)
+        self.assertGreaterEqual(waited, 1.9)
+        self.assertLess(waited, 4.0)
+        result = {}
+
+        def poll():
+            t = time.monotonic()
+            result["r"] = self.d.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=20)
+            result["t"] = time.monotonic() - t
+
+        th = threading.Thread(target=poll)
+        th.start()
+        time.sleep(0.5)
+        self.sqs.send_message(QueueUrl=url, MessageBody="wake up")
+        th.join(timeout=10)
+        self.assertEqual(result["r"]["Messages"][0]["Body"], "wake up")
+        self.assertLess(result["t"], 5.0)
 
     def test_query_protocol_form_post_to_queue_path(self):
         self.sqs.create_queue(QueueName="smoke-query")

@@ -74,6 +74,28 @@ bool decode_state(std::string_view s, Meta& m, std::string& group) {
   return true;
 }
 
+// Body record: u32be length of a small JSON header (message id, digests, attributes, FIFO ids, sent time,
+// sender, DLQ source), the header, then the body's raw bytes (never escaped or parsed).
+std::string encode_record(const json& header, std::string_view body) {
+  std::string h = header.dump();
+  std::string s;
+  s.reserve(4 + h.size() + body.size());
+  put_u32be(s, h.size());
+  s += h;
+  s += body;
+  return s;
+}
+bool decode_record(std::string_view v, json& header, std::string& body) {
+  if (v.size() < 4) return false;
+  std::size_t n = 0;
+  for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(v[static_cast<std::size_t>(i)]);
+  if (4 + n > v.size()) return false;
+  header = json::parse(v.substr(4, n), nullptr, false);
+  if (!header.is_object()) return false;
+  body.assign(v.substr(4 + n));
+  return true;
+}
+
 std::string prefix_of(const QueueKey& k, const char* kind, std::uint64_t qid) {
   return KeyBuilder().add_string(k.account).add_string(k.region).add_string(kind).add_u64(qid).build();
 }
@@ -685,7 +707,7 @@ std::optional<AwsError> Engine::send(const std::shared_ptr<Queue>& q, SendReques
   m.sent_ms = now;
   m.visible_at = now + static_cast<std::int64_t>(delay) * 1000;
   m.state = delay > 0 ? kDelayed : kReady;
-  json rec = {{"id", out.message_id}, {"b", req.body}, {"mdb", out.md5_of_body}, {"sent", now},
+  json rec = {{"id", out.message_id}, {"mdb", out.md5_of_body}, {"sent", now},
               {"snd", req.sender_id}};
   if (!req.message_attributes.empty()) {
     rec["ma"] = req.message_attributes;
@@ -699,7 +721,7 @@ std::optional<AwsError> Engine::send(const std::shared_ptr<Queue>& q, SendReques
   }
   std::string group = q->cfg.fifo ? req.group_id : std::string();
   WriteBatch batch;
-  batch.put(Column::sqs, body_key(q->key, q->cfg.qid, seq), rec.dump());
+  batch.put(Column::sqs, body_key(q->key, q->cfg.qid, seq), encode_record(rec, req.body));
   batch.put(Column::sqs, state_key(q->key, q->cfg.qid, seq), encode_state(m, group));
   if (q->cfg.fifo) {
     std::int64_t exp = now + kDedupWindowMs;
@@ -759,12 +781,11 @@ std::vector<Received> Engine::materialize(const Queue& q, const std::vector<Pick
   std::string value;
   for (const auto& p : picked) {
     if (!store_->get(Column::sqs, body_key(q.key, q.cfg.qid, p.seq), value).ok()) continue;
-    json rec = json::parse(value, nullptr, false);
-    if (!rec.is_object()) continue;
+    json rec;
     Received r;
+    if (!decode_record(value, rec, r.body)) continue;
     r.message_id = rec.value("id", "");
     r.receipt_handle = format_receipt(q.cfg.qid, p.seq, p.gen);
-    r.body = rec.value("b", "");
     r.md5_of_body = rec.value("mdb", "");
     if (auto ma = rec.find("ma"); ma != rec.end()) {
       r.message_attributes = *ma;
@@ -876,29 +897,66 @@ AwsError expired_handle(const std::string& handle) {
 }  // namespace
 
 std::optional<AwsError> Engine::delete_message(const std::shared_ptr<Queue>& q, const std::string& handle) {
-  std::uint64_t qid = 0, seq = 0;
-  std::uint32_t gen = 0;
-  if (!parse_receipt(handle, qid, seq, gen) || qid != q->cfg.qid) return invalid_handle(handle);
-  std::unique_lock lk(q->mu);
-  if (q->deleted) return no_queue();
-  promote_due(*q, clock_->now_ms());
-  auto it = q->messages.find(seq);
-  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html: an older
-  // receipt handle of a message received again is accepted without deleting it (standard queues); the
-  // handle of a message already deleted is accepted too.
-  if (it == q->messages.end()) return std::nullopt;
-  Meta& m = it->second;
-  if (m.gen != gen) {
-    if (q->cfg.fifo) return expired_handle(handle);
-    return std::nullopt;
+  return delete_messages(q, {handle}).front();
+}
+
+std::vector<std::optional<AwsError>> Engine::delete_messages(const std::shared_ptr<Queue>& q,
+                                                             const std::vector<std::string>& handles) {
+  std::vector<std::optional<AwsError>> out(handles.size());
+  struct Target {
+    std::size_t index;
+    std::uint64_t seq;
+  };
+  std::vector<Target> targets;
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    std::uint64_t qid = 0, seq = 0;
+    std::uint32_t gen = 0;
+    if (!parse_receipt(handles[i], qid, seq, gen) || qid != q->cfg.qid) {
+      out[i] = invalid_handle(handles[i]);
+      continue;
+    }
+    targets.push_back(Target{i, seq});
   }
-  if (q->cfg.fifo && m.state != kInflight) return expired_handle(handle);
+  std::unique_lock lk(q->mu);
+  if (q->deleted) {
+    for (auto& e : out) e = no_queue();
+    return out;
+  }
+  promote_due(*q, clock_->now_ms());
   WriteBatch batch;
-  batch.erase(Column::sqs, body_key(q->key, q->cfg.qid, seq));
-  batch.erase(Column::sqs, state_key(q->key, q->cfg.qid, seq));
-  if (Status st = store_->write(batch); !st.ok()) return store_error(st);
-  erase_meta(*q, seq, m);
-  ++q->stats.deleted;
+  std::vector<std::uint64_t> doomed;
+  for (const auto& t : targets) {
+    std::uint64_t qid = 0, seq = 0;
+    std::uint32_t gen = 0;
+    parse_receipt(handles[t.index], qid, seq, gen);
+    auto it = q->messages.find(seq);
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html: an older
+    // receipt handle of a message received again is accepted without deleting it (standard queues); the
+    // handle of a message already deleted is accepted too.
+    if (it == q->messages.end() || std::find(doomed.begin(), doomed.end(), seq) != doomed.end()) continue;
+    Meta& m = it->second;
+    if (q->cfg.fifo && (m.gen != gen || m.state != kInflight)) {
+      out[t.index] = expired_handle(handles[t.index]);
+      continue;
+    }
+    if (m.gen != gen) continue;
+    batch.erase(Column::sqs, body_key(q->key, q->cfg.qid, seq));
+    batch.erase(Column::sqs, state_key(q->key, q->cfg.qid, seq));
+    doomed.push_back(seq);
+  }
+  if (!batch.empty()) {
+    if (Status st = store_->write(batch); !st.ok()) {
+      for (const auto& t : targets)
+        if (!out[t.index]) out[t.index] = store_error(st);
+      return out;
+    }
+  }
+  for (std::uint64_t seq : doomed) {
+    auto it = q->messages.find(seq);
+    if (it == q->messages.end()) continue;
+    erase_meta(*q, seq, it->second);
+    ++q->stats.deleted;
+  }
   std::vector<Completion> completions;
   std::vector<Moving> moves;
   if (!q->waiters.empty()) {
@@ -909,7 +967,7 @@ std::optional<AwsError> Engine::delete_message(const std::shared_ptr<Queue>& q, 
   lk.unlock();
   finish(completions);
   run_moves(moves);
-  return std::nullopt;
+  return out;
 }
 
 std::optional<AwsError> Engine::change_visibility(const std::shared_ptr<Queue>& q, const std::string& handle,
@@ -1001,8 +1059,9 @@ bool Engine::move_one(Moving& mv) {
   if (!store_->get(Column::sqs, state_key(src.key, src.cfg.qid, mv.seq), state).ok() ||
       !decode_state(state, m, group))
     return false;
-  json rec = json::parse(value, nullptr, false);
-  if (!rec.is_object()) return false;
+  json rec;
+  std::string body;
+  if (!decode_record(value, rec, body)) return false;
   std::string target_arn = mv.target_arn.empty() ? rec.value("src", "") : mv.target_arn;
   auto target = find_arn(target_arn);
   std::int64_t now = clock_->now_ms();
@@ -1027,9 +1086,9 @@ bool Engine::move_one(Moving& mv) {
     t.receive_count = mv.to_dlq ? m.receive_count : 0;
     t.first_receive_ms = t.receive_count > 0 ? m.first_receive_ms : 0;
     std::string tgroup = target->cfg.fifo ? rec.value("g", "") : std::string();
-    if (target->cfg.fifo && !rec.contains("d")) rec["d"] = sha256_hex(rec.value("b", ""));
+    if (target->cfg.fifo && !rec.contains("d")) rec["d"] = sha256_hex(body);
     WriteBatch batch;
-    batch.put(Column::sqs, body_key(target->key, target->cfg.qid, seq), rec.dump());
+    batch.put(Column::sqs, body_key(target->key, target->cfg.qid, seq), encode_record(rec, body));
     batch.put(Column::sqs, state_key(target->key, target->cfg.qid, seq), encode_state(t, tgroup));
     batch.erase(Column::sqs, body_key(src.key, src.cfg.qid, mv.seq));
     batch.erase(Column::sqs, state_key(src.key, src.cfg.qid, mv.seq));

@@ -6,7 +6,7 @@
 // Store layout (Column::sqs), keys built with KeyBuilder:
 //   ("c", "next_qid")                                  -> decimal counter of queue incarnations
 //   (account, region, "q", NAME)                        -> queue record (JSON, see QueueConfig)
-//   (account, region, "m", QID, SEQ)                    -> message body record (JSON, immutable)
+//   (account, region, "m", QID, SEQ)                    -> message record (JSON header + raw body, immutable)
 //   (account, region, "s", QID, SEQ)                    -> message state (binary; written on every receive)
 //   (account, region, "d", QID, DEDUP-KEY)              -> FIFO deduplication entry (JSON), 5 minutes
 // QID is the queue's incarnation (a re-created queue gets a new one, so old receipt handles and keys
@@ -221,6 +221,9 @@ class Engine {
   void cancel_waiter(std::uint64_t id);
   // DeleteMessage / ChangeMessageVisibility by receipt handle.
   std::optional<AwsError> delete_message(const std::shared_ptr<Queue>& q, const std::string& handle);
+  // DeleteMessageBatch: one lock and one store write for every handle; an error (or nullopt) per handle.
+  std::vector<std::optional<AwsError>> delete_messages(const std::shared_ptr<Queue>& q,
+                                                       const std::vector<std::string>& handles);
   std::optional<AwsError> change_visibility(const std::shared_ptr<Queue>& q, const std::string& handle,
                                             int visibility);
 

@@ -72,10 +72,8 @@ class Source final : public QueueSource {
                                           const std::vector<std::string>& receipt_handles) override {
     auto q = s_->engine().find_arn(queue_arn);
     if (!q) return no_queue_error();
-    for (const auto& h : receipt_handles) {
-      auto e = s_->engine().delete_message(q, h);
+    for (auto& e : s_->engine().delete_messages(q, receipt_handles))
       if (e && e->code == "QueueDoesNotExist") return e;
-    }
     return std::nullopt;
   }
 

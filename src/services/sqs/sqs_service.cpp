@@ -877,11 +877,12 @@ struct Ops {
     if (auto e = resolve(in, q)) return Outcome::fail(*e);
     if (auto e = check_batch(in, "DeleteMessageBatchRequestEntry")) return Outcome::fail(*e);
     json ok = json::array(), failed = json::array();
-    for (const auto& entry : in["Entries"]) {
-      std::string id = str(entry, "Id");
-      std::string handle = str(entry, "ReceiptHandle");
-      std::optional<AwsError> e = handle.empty() ? std::optional<AwsError>(missing("ReceiptHandle"))
-                                                 : engine().delete_message(q, handle);
+    std::vector<std::string> handles;
+    for (const auto& entry : in["Entries"]) handles.push_back(str(entry, "ReceiptHandle"));
+    auto results = engine().delete_messages(q, handles);
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+      std::string id = str(in["Entries"][i], "Id");
+      std::optional<AwsError> e = handles[i].empty() ? std::optional<AwsError>(missing("ReceiptHandle")) : results[i];
       if (e && e->code == "QueueDoesNotExist") return Outcome::fail(*e);
       if (e)
         failed.push_back(failure(id, *e));

@@ -491,6 +491,18 @@ TEST_F(SqsTest, BatchRulesAndPerEntryFailures) {
                                      {"Entries", {{{"Id", "1"}, {"ReceiptHandle", msgs[0]["ReceiptHandle"]}}, {{"Id", "2"}, {"ReceiptHandle", "junk"}}}}});
   EXPECT_EQ(d["Successful"].size(), 1u);
   EXPECT_EQ(d["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
+  // One batch deleting several received messages at once.
+  for (int i = 0; i < 3; ++i) ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "m" + std::to_string(i)}});
+  msgs = receive(url, {{"MaxNumberOfMessages", 10}});
+  ASSERT_EQ(msgs.size(), 3u);
+  json entries = json::array();
+  for (std::size_t i = 0; i < msgs.size(); ++i)
+    entries.push_back({{"Id", "e" + std::to_string(i)}, {"ReceiptHandle", msgs[i]["ReceiptHandle"]}});
+  d = ok("DeleteMessageBatch", {{"QueueUrl", url}, {"Entries", entries}});
+  EXPECT_EQ(d["Successful"].size(), 3u);
+  EXPECT_EQ(d["Failed"].size(), 0u);
+  clock.advance_ms(60'000);
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 10}}).empty());
   auto c = ok("ChangeMessageVisibilityBatch", {{"QueueUrl", url}, {"Entries", {{{"Id", "1"}, {"ReceiptHandle", "junk"}, {"VisibilityTimeout", 5}}}}});
   EXPECT_EQ(c["Failed"].size(), 1u);
 }
