@@ -91,8 +91,8 @@ int serve(const ServeOptions& options) {
   dispatcher_config.version = STRATUS_VERSION;
   std::shared_ptr<RuntimeExecutor> executor;
   dispatcher_config.function_stats = [&executor] { return executor ? executor->stats() : nlohmann::json(); };
-  dispatcher_config.function_logs = [&executor](const std::string& name) {
-    return executor ? executor->logs(name, 1 << 20) : std::string();
+  dispatcher_config.function_logs = [&executor](const std::string& name, std::optional<std::uint64_t> since) {
+    return executor ? executor->logs(name, since, 1 << 20) : runtime::LogPage{};
   };
   dispatcher_config.async_stats = [&registry] {
     const services::Service* lambda = registry.find_service("lambda");

@@ -1,5 +1,6 @@
 #include "emulator/dispatcher.hpp"
 
+#include <charconv>
 #include <exception>
 #include <memory>
 #include <unistd.h>
@@ -175,10 +176,28 @@ void Dispatcher::handle_internal(const http::Request& request, http::Respond& re
     return;
   }
   if (request.path.starts_with("/_stratus/logs/") && config_.function_logs) {
+    // ?since=SEQ: only the lines after that cursor. Every answer says in X-Stratus-Log-Cursor what to pass
+    // next time, and X-Stratus-Log-Lost: true when lines after `since` fell out of the bounded buffer.
     std::string name = http::percent_decode(request.path.substr(std::string_view("/_stratus/logs/").size()));
+    std::optional<std::uint64_t> since;
+    for (const auto& [key, value] : http::parse_query(request.query, true)) {
+      if (key != "since") continue;
+      std::uint64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+        respond(json_response(
+            400, {{"message", fmt::format("since must be a log sequence number (0 or more), got '{}'", value)}}));
+        return;
+      }
+      since = n;
+    }
+    runtime::LogPage page = config_.function_logs(name, since);
     http::Response r;
     r.headers.add("Content-Type", "text/plain; charset=utf-8");
-    r.body = config_.function_logs(name);
+    r.headers.add("Cache-Control", "no-store");
+    r.headers.add("X-Stratus-Log-Cursor", std::to_string(page.cursor));
+    if (page.lost) r.headers.add("X-Stratus-Log-Lost", "true");
+    r.body = std::move(page.text);
     respond(std::move(r));
     return;
   }

@@ -2,9 +2,12 @@
 // What the runtime needs to know about a function version, and the worker environment built from it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "runtime/log_buffer.hpp"
 
 namespace stratus::runtime {
 
@@ -35,6 +38,9 @@ struct RuntimeOptions {
   std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX
   std::int64_t init_timeout_ms = 10'000;    // Lambda's Init phase limit is 10 s
   std::size_t log_buffer_bytes = 1u << 20;  // per-function log ring
+  // Numbers the log lines of every pool given these options (null: each pool numbers its own), so one
+  // cursor (GET /_stratus/logs/NAME?since=SEQ) covers all versions of a function.
+  std::shared_ptr<LogSequence> log_sequence;
   // Spare `stratus-worker --standby` processes each pool keeps started, so a cold start skips
   // fork/exec/dynamic linking (only dlopen + init remain). 0 disables. A spare's dynamic loader ran
   // before the function's environment existed, so LD_LIBRARY_PATH does not apply to its dlopen().

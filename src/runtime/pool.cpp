@@ -70,7 +70,7 @@ Pool::Pool(asio::io_context& io, const Clock& clock, FunctionConfig config, Runt
       runtime_(std::move(runtime)),
       options_(options),
       account_(account ? std::move(account) : std::make_shared<AccountConcurrency>()),
-      logs_(runtime_.log_buffer_bytes),
+      logs_(runtime_.log_buffer_bytes, runtime_.log_sequence),
       eviction_timer_(io) {}
 
 std::shared_ptr<Pool> Pool::create(asio::io_context& io, const Clock& clock, FunctionConfig config,

@@ -151,25 +151,15 @@ TEST(LogsCommand, PercentEncodesTheName) {
   EXPECT_EQ(percent_encode_segment("a b/c:d"), "a%20b%2Fc%3Ad");
 }
 
-TEST(LogsCommand, UnseenTextWhenTheLogGrows) {
-  EXPECT_EQ(unseen_log_text("", "a\nb\n"), "a\nb\n");
-  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\n"), "");
-  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\nc\n"), "c\n");
-}
-
-TEST(LogsCommand, UnseenTextWhenOldLinesFellOff) {
-  // The daemon's window dropped "1" and "2" and gained "7".
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "3\n4\n5\n6\n7\n"), "7\n");
-  // The front of the window may start inside a line.
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "\n4\n5\n6\n7\n8\n"), "7\n8\n");
-  // Anchors match at line starts only: "x6" is not "6".
-  EXPECT_EQ(unseen_log_text("3\n4\n5\n6\n", "x3\n4\n5\n6\n9\n3\n4\n5\n6\n7\n"), "7\n");
-}
-
-TEST(LogsCommand, EverythingIsNewWhenTheAnchorIsGone) {
-  // More than the window was written between two polls, or the function was re-created.
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n", "8\n9\n"), "8\n9\n");
-  EXPECT_EQ(unseen_log_text("1\n2\n", ""), "");
+TEST(LogsCommand, CursorHeader) {
+  HttpGetResult r;
+  EXPECT_FALSE(log_cursor(r).has_value());
+  r.headers = {{"Content-Type", "text/plain"}, {"x-stratus-log-cursor", "42"}};
+  EXPECT_EQ(log_cursor(r), 42u);
+  for (const char* bad : {"", "-1", "4x", "x", "99999999999999999999999"}) {
+    r.headers = {{"X-Stratus-Log-Cursor", bad}};
+    EXPECT_FALSE(log_cursor(r).has_value()) << bad;
+  }
 }
 
 TEST(LogsCommand, UnreachableDaemonIsAnError) {
