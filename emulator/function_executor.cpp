@@ -29,6 +29,7 @@ runtime::FunctionConfig to_runtime(const lambda::FunctionConfig& c, const std::s
   r.function_name = c.function_name;
   r.version = c.version;
   r.library_path = c.library_path;
+  r.hot_reload = c.hot_reload;
   r.handler = c.handler;
   r.region = c.region;
   r.account_id = c.account_id;

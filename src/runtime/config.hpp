@@ -15,7 +15,11 @@ namespace stratus::runtime {
 struct FunctionConfig {
   std::string function_name;
   std::string version = "$LATEST";
-  std::string library_path;                  // the .so; watched for hot reload
+  std::string library_path;                  // the .so
+  // The library is the user's own file (LocalStack-style hot reload): watch it, and give workers a private
+  // snapshot so a rebuild never changes code under a running instance. False: an unpacked deployment
+  // package, immutable while the version exists, loaded in place (no copy, no stat per invoke).
+  bool hot_reload = false;
   std::string handler = "function.handler";  // _HANDLER (informational for shared libraries)
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -35,7 +39,8 @@ struct FunctionConfig {
 // Process-wide settings of the runtime.
 struct RuntimeOptions {
   std::string worker_path;  // stratus-worker; empty: default_worker_path()
-  std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX
+  std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX, made
+                            // by the first hot-reload pool that needs one
   std::int64_t init_timeout_ms = 10'000;    // Lambda's Init phase limit is 10 s
   std::size_t log_buffer_bytes = 1u << 20;  // per-function log ring
   // Numbers the log lines of every pool given these options (null: each pool numbers its own), so one

@@ -79,16 +79,6 @@ std::shared_ptr<Pool> Pool::create(asio::io_context& io, const Clock& clock, Fun
   std::shared_ptr<Pool> pool(
       new Pool(io, clock, std::move(config), std::move(runtime), options, std::move(account)));
   if (pool->runtime_.worker_path.empty()) pool->runtime_.worker_path = default_worker_path();
-  if (pool->runtime_.work_dir.empty()) {
-    char tmpl[] = "/tmp/stratus-fn-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      pool->runtime_.work_dir = tmpl;
-      pool->owns_work_dir_ = true;
-    }
-  } else {
-    std::error_code ec;
-    fs::create_directories(pool->runtime_.work_dir, ec);
-  }
   pool->snapshot_library();
   pool->ensure_provisioned();
   pool->schedule_eviction();
@@ -108,9 +98,26 @@ Pool::~Pool() {
   if (owns_work_dir_) fs::remove_all(runtime_.work_dir, ec);
 }
 
-// Workers load a private copy of the library, so rebuilding (even by overwriting the file in place)
-// never changes code under a running instance.
+// Hot reload: workers load a private copy of the library, so rebuilding (even by overwriting the file in
+// place) never changes code under a running instance. A deployment package is loaded in place.
 void Pool::snapshot_library() {
+  if (!config_.hot_reload) {  // a deployment package: immutable, nothing to snapshot or watch
+    snapshots_[generation_] = config_.library_path;
+    return;
+  }
+  if (!work_dir_ready_) {
+    work_dir_ready_ = true;
+    if (runtime_.work_dir.empty()) {
+      char tmpl[] = "/tmp/stratus-fn-XXXXXX";
+      if (::mkdtemp(tmpl) != nullptr) {
+        runtime_.work_dir = tmpl;
+        owns_work_dir_ = true;
+      }
+    } else {
+      std::error_code ec;
+      fs::create_directories(runtime_.work_dir, ec);
+    }
+  }
   struct stat st {};
   if (::stat(config_.library_path.c_str(), &st) != 0) {
     file_id_ = FileId{};
@@ -133,6 +140,7 @@ void Pool::snapshot_library() {
 }
 
 bool Pool::check_reload() {
+  if (!config_.hot_reload) return false;
   struct stat st {};
   if (::stat(config_.library_path.c_str(), &st) != 0) return false;  // being replaced: keep what runs
   FileId id{st.st_dev, st.st_ino, st.st_size,

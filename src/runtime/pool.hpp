@@ -71,18 +71,19 @@ class Pool : public std::enable_shared_from_this<Pool> {
  public:
   using Callback = std::function<void(InvokeResult)>;
 
-  // Snapshots the library, starts the provisioned instances and (if configured) the eviction timer.
+  // Snapshots the library (hot reload), starts the provisioned instances and (if configured) the eviction timer.
   static std::shared_ptr<Pool> create(asio::io_context& io, const Clock& clock, FunctionConfig config,
                                       RuntimeOptions runtime, PoolOptions options,
                                       std::shared_ptr<AccountConcurrency> account);
   ~Pool();
 
   // Runs one synchronous invocation; `done` runs exactly once (possibly before invoke returns, for a
-  // throttle). Checks the library for a rebuild first (hot reload).
+  // throttle). Checks the library for a rebuild first (check_reload).
   void invoke(InvokeRequest request, Callback done);
 
   // Stops idle on-demand instances unused for keep_warm_ms (by the injected clock). Returns how many.
   std::size_t evict_idle();
+  // Hot reload only (FunctionConfig::hot_reload; false otherwise, without looking at the file).
   // Compares the library file (inode, size, mtime) with the loaded one; when it changed, new invocations
   // get instances of the new build, idle old ones stop, busy old ones stop when they finish.
   // Returns true when a new generation started.
@@ -149,6 +150,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::vector<WorkerProcess> spares_;  // started `--standby` workers (RuntimeOptions::spare_workers)
   int active_ = 0;                     // invocations in flight
   bool owns_work_dir_ = false;
+  bool work_dir_ready_ = false;  // made (or found) by the first snapshot
   bool shut_down_ = false;
 
   // Hot reload: the library's identity when generation_ was snapshotted.

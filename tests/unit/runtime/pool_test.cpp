@@ -214,6 +214,7 @@ TEST_F(RuntimeTest, IdleInstancesAreEvictedAfterKeepWarm) {
 TEST_F(RuntimeTest, HotReloadPicksUpNewLibraryWhileBusyOldOneFinishes) {
   auto c = config("reloadable");
   c.library_path = dir_ + "/reloadable.so";
+  c.hot_reload = true;
   fs::copy_file(fn_path("sleep"), c.library_path);
   auto pool = make_pool(c);
   ASSERT_EQ(invoke(*pool, {{"ms", 1}}).status, Status::ok);
