@@ -122,6 +122,7 @@ int serve(const ServeOptions& options) {
                                      ? fmt::format("http://127.0.0.1:{}", server->port())
                                      : url;
   runtime_options.keep_warm_ms = options.keep_warm_ms;
+  runtime_options.spare_workers = options.spare_workers;
   executor = std::make_shared<RuntimeExecutor>(SystemClock::instance(), runtime_options);
   events::Router router([&server](std::function<void()> task) {
     if (server) server->post(std::move(task));

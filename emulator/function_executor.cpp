@@ -81,6 +81,11 @@ struct RuntimeExecutor::Impl : std::enable_shared_from_this<Impl> {
     account->limit = options.account_concurrency;
     runtime_options.work_dir = options.work_dir;
     runtime_options.log_sequence = std::make_shared<runtime::LogSequence>();
+    if (options.spare_workers > 0) {
+      runtime_options.spares = std::make_shared<runtime::SpareWorkers>("", options.spare_workers);
+      // From the runtime thread, which lives as long as the daemon (the workers' PR_SET_PDEATHSIG).
+      asio::post(io, [spares = runtime_options.spares] { spares->refill(); });
+    }
     thread = std::thread([this] { io.run(); });
   }
 
@@ -233,6 +238,7 @@ void RuntimeExecutor::shutdown() {
   asio::post(impl_->io, [impl = impl_.get(), &done] {
     for (auto& [key, entry] : impl->pools) entry.pool->shutdown();
     impl->pools.clear();
+    if (impl->runtime_options.spares) impl->runtime_options.spares->shutdown();
     done.set_value();
   });
   done.get_future().wait_for(std::chrono::seconds(2));

@@ -25,6 +25,7 @@ struct RuntimeExecutorOptions {
   std::string work_dir;       // library snapshots; empty: a private temporary directory
   int account_concurrency = 1000;
   std::int64_t keep_warm_ms = 5 * 60 * 1000;
+  int spare_workers = 1;  // runtime::SpareWorkers shared by all pools, started with the executor
 };
 
 class RuntimeExecutor final : public services::lambda::FunctionExecutor {

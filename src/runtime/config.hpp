@@ -11,6 +11,8 @@
 
 namespace stratus::runtime {
 
+class SpareWorkers;
+
 // One function version as the runtime sees it (the Lambda API layer fills it from its state).
 struct FunctionConfig {
   std::string function_name;
@@ -46,11 +48,10 @@ struct RuntimeOptions {
   // Numbers the log lines of every pool given these options (null: each pool numbers its own), so one
   // cursor (GET /_stratus/logs/NAME?since=SEQ) covers all versions of a function.
   std::shared_ptr<LogSequence> log_sequence;
-  // Spare `stratus-worker --standby` processes each pool keeps started, so a cold start skips
-  // fork/exec/dynamic linking (only dlopen + init remain). 0 disables. A spare's dynamic loader ran
-  // before the function's environment existed, so LD_LIBRARY_PATH does not apply to its dlopen().
-  // Off by default: on the 2-core test box it did not measurably shorten cold starts (see the bench).
-  int spare_workers = 0;
+  // Empty `stratus-worker --standby` processes shared by all pools (SpareWorkers, instance.hpp): a cold
+  // start adopts one when the function can run in it (Pool::spare_eligible) and the pool starts the
+  // replacement once that invocation is answered. Null: every cold start spawns its worker.
+  std::shared_ptr<SpareWorkers> spares;
 };
 
 // stratus-worker next to the running executable (build/bin/stratus -> build/bin/stratus-worker).
