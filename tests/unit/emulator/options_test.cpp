@@ -22,6 +22,7 @@ TEST(Options, Defaults) {
   EXPECT_EQ(cli.serve.port, 4566);
   EXPECT_FALSE(cli.serve.ephemeral);
   EXPECT_EQ(cli.serve.account_id, "000000000000");
+  EXPECT_EQ(cli.serve.spare_workers, 1);
 }
 
 TEST(Options, AllFlags) {
@@ -29,7 +30,7 @@ TEST(Options, AllFlags) {
   ASSERT_FALSE(parse({"serve", "--host", "0.0.0.0", "--port=0", "--ephemeral", "--config", "c.yaml", "--account-id",
                       "123456789012", "--log-level", "debug", "--log-format", "json", "--threads", "3",
                       "--header-timeout-ms", "300", "--idle-timeout-ms=400", "--region", "eu-west-1",
-                      "--async-retry-base-ms", "50", "--keep-warm-ms", "2000"},
+                      "--async-retry-base-ms", "50", "--keep-warm-ms", "2000", "--spare-workers", "0"},
                      cli));
   EXPECT_EQ(cli.serve.host, "0.0.0.0");
   EXPECT_EQ(cli.serve.port, 0);
@@ -44,6 +45,7 @@ TEST(Options, AllFlags) {
   EXPECT_EQ(cli.serve.default_region, "eu-west-1");
   EXPECT_EQ(cli.serve.async_retry_base_ms, 50);
   EXPECT_EQ(cli.serve.keep_warm_ms, 2000);
+  EXPECT_EQ(cli.serve.spare_workers, 0);
 }
 
 TEST(Options, OptionsWithoutCommandMeanServe) {
