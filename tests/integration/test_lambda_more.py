@@ -468,7 +468,9 @@ class FailureTest(FunctionsBase):
         self.assertEqual(self.invoke("after-initfail", {"ok": True})[1]["event"], {"ok": True})
 
     def test_out_of_memory_then_a_working_invoke(self):
-        self.create("oom-fn", "oom", MemorySize=128)
+        # Timeout well above the time to fill 128 MB: on a loaded 2-core box the default 3 s ran out first
+        # (Sandbox.Timedout) before the memory limit was reached.
+        self.create("oom-fn", "oom", MemorySize=128, Timeout=30)
         out, payload, log = self.invoke("oom-fn")
         self.assertEqual(out.get("FunctionError"), "Unhandled", out)
         self.assertEqual(payload["errorType"], "Runtime.OutOfMemory", payload)
