@@ -93,8 +93,8 @@ int serve(const ServeOptions& options) {
   dispatcher_config.version = STRATUS_VERSION;
   std::shared_ptr<RuntimeExecutor> executor;
   dispatcher_config.function_stats = [&executor] { return executor ? executor->stats() : nlohmann::json(); };
-  dispatcher_config.function_logs = [&executor](const std::string& name) {
-    return executor ? executor->logs(name, 1 << 20) : std::string();
+  dispatcher_config.function_logs = [&executor](const std::string& name, std::optional<std::uint64_t> since) {
+    return executor ? executor->logs(name, since, 1 << 20) : runtime::LogPage{};
   };
   dispatcher_config.queue_stats = [&registry] {
     const services::Service* sqs = registry.find_service("sqs");
@@ -142,6 +142,7 @@ int serve(const ServeOptions& options) {
                                      ? fmt::format("http://127.0.0.1:{}", server->port())
                                      : url;
   runtime_options.keep_warm_ms = options.keep_warm_ms;
+  runtime_options.spare_workers = options.spare_workers;
   executor = std::make_shared<RuntimeExecutor>(SystemClock::instance(), runtime_options);
   events::Router router([&server](std::function<void()> task) {
     if (server) server->post(std::move(task));

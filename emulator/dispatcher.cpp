@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <exception>
 #include <memory>
 #include <unistd.h>
@@ -92,17 +93,19 @@ http::BodyPlan Dispatcher::plan_body(const http::Request& head) {
     return plan;
   }
   // The head names service and operation for every protocol but query, whose Action is in the body.
-  protocol::Identified id = protocol::identify(head);
-  plan.limit = body_limit_for(id.service);
-  bool implemented = !id.error && !id.unknown_operation && !id.operation.empty() &&
-                     registry_.find_operation(id.service, id.operation) != nullptr;
+  auto id = std::make_shared<protocol::Identified>(protocol::identify(head));
+  plan.limit = body_limit_for(id->service);
+  bool implemented = !id->error && !id->unknown_operation && !id->operation.empty() &&
+                     registry_.find_operation(id->service, id->operation) != nullptr;
   // Only REST-XML (S3) takes its input from headers and path alone; other protocols decode the body first,
   // so a malformed body is reported before "not implemented", as AWS validates before it dispatches.
   // A form body may carry a query-protocol Action that changes what the request is: never discard it.
   bool form = head.headers.get("Content-Type").starts_with("application/x-www-form-urlencoded");
-  if (!implemented && !form && !id.error && id.protocol == protocol::Protocol::rest_xml) {
+  if (!implemented && !form && !id->error && id->protocol == protocol::Protocol::rest_xml) {
     plan.sink = std::make_shared<DiscardSink>();
   }
+  // Without a form body, identify() read nothing the body can change: handle_aws() reuses this result.
+  if (!form) plan.context = std::move(id);
   return plan;
 }
 
@@ -224,10 +227,28 @@ void Dispatcher::handle_internal(const http::Request& request, http::Respond& re
     return;
   }
   if (request.path.starts_with("/_stratus/logs/") && config_.function_logs) {
+    // ?since=SEQ: only the lines after that cursor. Every answer says in X-Stratus-Log-Cursor what to pass
+    // next time, and X-Stratus-Log-Lost: true when lines after `since` fell out of the bounded buffer.
     std::string name = http::percent_decode(request.path.substr(std::string_view("/_stratus/logs/").size()));
+    std::optional<std::uint64_t> since;
+    for (const auto& [key, value] : http::parse_query(request.query, true)) {
+      if (key != "since") continue;
+      std::uint64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+        respond(json_response(
+            400, {{"message", fmt::format("since must be a log sequence number (0 or more), got '{}'", value)}}));
+        return;
+      }
+      since = n;
+    }
+    runtime::LogPage page = config_.function_logs(name, since);
     http::Response r;
     r.headers.add("Content-Type", "text/plain; charset=utf-8");
-    r.body = config_.function_logs(name);
+    r.headers.add("Cache-Control", "no-store");
+    r.headers.add("X-Stratus-Log-Cursor", std::to_string(page.cursor));
+    if (page.lost) r.headers.add("X-Stratus-Log-Lost", "true");
+    r.body = std::move(page.text);
     respond(std::move(r));
     return;
   }
@@ -236,7 +257,11 @@ void Dispatcher::handle_internal(const http::Request& request, http::Respond& re
 
 void Dispatcher::handle_aws(http::Request request, http::Respond respond) {
   std::string request_id = new_request_id();
-  protocol::Identified id = protocol::identify(request);
+  // plan_body() identified the head already unless the body could change the answer (a form body).
+  protocol::Identified id = request.context
+                                ? std::move(*std::static_pointer_cast<protocol::Identified>(request.context))
+                                : protocol::identify(request);
+  request.context.reset();
   bool head_request = request.method == "HEAD";
   if (id.region.empty()) id.region = config_.default_region;
   log::debug("dispatch", "{} {} -> {}:{} ({}) region={}", request.method, request.target, id.service,

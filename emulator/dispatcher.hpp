@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
 #include "http/http_types.hpp"
+#include "runtime/log_buffer.hpp"
 #include "services/service.hpp"
 
 namespace stratus::emulator {
@@ -24,9 +26,10 @@ struct DispatcherConfig {
   bool persistent = false;
   std::string data_dir;
   std::string version;
-  // GET /_stratus/functions: every function pool's stats; GET /_stratus/logs/NAME: a function's recent log.
+  // GET /_stratus/functions: every function pool's stats.
   std::function<nlohmann::json()> function_stats;
-  std::function<std::string(const std::string&)> function_logs;
+  // GET /_stratus/logs/NAME[?since=SEQ]: a function's recent log, or the lines after a cursor.
+  std::function<runtime::LogPage(const std::string& name, std::optional<std::uint64_t> since)> function_logs;
   // GET /_stratus/async: Lambda's asynchronous invocations (queued, retries, outcomes, destinations).
   std::function<nlohmann::json()> async_stats;
   // GET /_stratus/queues: every SQS queue's counts (visible, in flight, delayed) and what happened to messages.

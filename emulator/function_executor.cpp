@@ -29,6 +29,7 @@ runtime::FunctionConfig to_runtime(const lambda::FunctionConfig& c, const std::s
   r.function_name = c.function_name;
   r.version = c.version;
   r.library_path = c.library_path;
+  r.hot_reload = c.hot_reload;
   r.handler = c.handler;
   r.region = c.region;
   r.account_id = c.account_id;
@@ -79,6 +80,12 @@ struct RuntimeExecutor::Impl : std::enable_shared_from_this<Impl> {
         account(std::make_shared<runtime::AccountConcurrency>()) {
     account->limit = options.account_concurrency;
     runtime_options.work_dir = options.work_dir;
+    runtime_options.log_sequence = std::make_shared<runtime::LogSequence>();
+    if (options.spare_workers > 0) {
+      runtime_options.spares = std::make_shared<runtime::SpareWorkers>("", options.spare_workers);
+      // From the runtime thread, which lives as long as the daemon (the workers' PR_SET_PDEATHSIG).
+      asio::post(io, [spares = runtime_options.spares] { spares->refill(); });
+    }
     thread = std::thread([this] { io.run(); });
   }
 
@@ -205,24 +212,23 @@ nlohmann::json RuntimeExecutor::stats() {
   return future.get();
 }
 
-std::string RuntimeExecutor::logs(const std::string& function_name, std::size_t max_bytes) {
-  auto promise = std::make_shared<std::promise<std::string>>();
+runtime::LogPage RuntimeExecutor::logs(const std::string& function_name, std::optional<std::uint64_t> since,
+                                      std::size_t max_bytes) {
+  auto promise = std::make_shared<std::promise<runtime::LogPage>>();
   auto future = promise->get_future();
-  asio::post(impl_->io, [impl = impl_, promise, function_name, max_bytes] {
-    std::vector<runtime::LogLine> lines;
+  asio::post(impl_->io, [impl = impl_, promise, function_name, since, max_bytes]() mutable {
+    std::vector<const runtime::LogBuffer*> buffers;
     for (const auto& [key, entry] : impl->pools) {
-      if (entry.pool->config().function_name != function_name) continue;
-      auto part = entry.pool->logs().since(0);
-      lines.insert(lines.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+      if (entry.pool->config().function_name == function_name) buffers.push_back(&entry.pool->logs());
     }
-    std::stable_sort(lines.begin(), lines.end(),
-                     [](const runtime::LogLine& a, const runtime::LogLine& b) { return a.time_ms < b.time_ms; });
-    std::string out;
-    for (const auto& line : lines) out += line.text + "\n";
-    if (out.size() > max_bytes) out.erase(0, out.size() - max_bytes);
-    promise->set_value(std::move(out));
+    if (since && *since >= impl->runtime_options.log_sequence->next) since = 0;
+    promise->set_value(runtime::read_logs(buffers, since, max_bytes));
   });
-  if (future.wait_for(std::chrono::seconds(1)) != std::future_status::ready) return {};
+  if (future.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+    runtime::LogPage none;
+    none.cursor = since.value_or(0);
+    return none;
+  }
   return future.get();
 }
 
@@ -232,6 +238,7 @@ void RuntimeExecutor::shutdown() {
   asio::post(impl_->io, [impl = impl_.get(), &done] {
     for (auto& [key, entry] : impl->pools) entry.pool->shutdown();
     impl->pools.clear();
+    if (impl->runtime_options.spares) impl->runtime_options.spares->shutdown();
     done.set_value();
   });
   done.get_future().wait_for(std::chrono::seconds(2));

@@ -9,11 +9,13 @@
 // (after its timeout), so busy instances finish.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.hpp"
+#include "runtime/log_buffer.hpp"
 #include "services/lambda/executor.hpp"
 
 namespace stratus::emulator {
@@ -23,6 +25,7 @@ struct RuntimeExecutorOptions {
   std::string work_dir;       // library snapshots; empty: a private temporary directory
   int account_concurrency = 1000;
   std::int64_t keep_warm_ms = 5 * 60 * 1000;
+  int spare_workers = 1;  // runtime::SpareWorkers shared by all pools, started with the executor
 };
 
 class RuntimeExecutor final : public services::lambda::FunctionExecutor {
@@ -40,8 +43,12 @@ class RuntimeExecutor final : public services::lambda::FunctionExecutor {
   // Every pool's stats (instances cold/warm/busy, cold starts, throttles, errors, durations), for
   // GET /_stratus/functions. Blocks the caller until the runtime thread answers (at most ~1 s).
   nlohmann::json stats();
-  // Recent log lines of one function (all its versions), oldest first, for GET /_stratus/logs/NAME.
-  std::string logs(const std::string& function_name, std::size_t max_bytes);
+  // Log lines of one function (all its versions), oldest first, for GET /_stratus/logs/NAME[?since=SEQ]:
+  // without `since` the newest max_bytes, with it the lines after that cursor (runtime::read_logs). Every
+  // pool numbers its lines from one sequence, so a cursor covers all versions. A cursor the sequence has
+  // not reached yet comes from an earlier daemon process: it reads as 0 (everything still held).
+  runtime::LogPage logs(const std::string& function_name, std::optional<std::uint64_t> since,
+                        std::size_t max_bytes);
   // Kills every instance and stops the runtime thread. Idempotent.
   void shutdown();
 

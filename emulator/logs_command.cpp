@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -196,6 +197,7 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
         if (colon == std::string_view::npos) continue;
         std::string_view name = trim(line.substr(0, colon));
         std::string_view value = trim(line.substr(colon + 1));
+        out.headers.emplace_back(name, value);
         if (iequals(name, "Content-Length")) {
           std::size_t length = 0;
           for (char c : value) {
@@ -224,31 +226,20 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
   return std::nullopt;
 }
 
-std::string_view unseen_log_text(std::string_view previous, std::string_view current) {
-  if (previous.empty()) return current;
-  if (current.starts_with(previous)) return current.substr(previous.size());
-  // The anchor: the last 4 lines of `previous`, then fewer (down to the last one) when the front of the
-  // window moved past them.
-  std::string_view body = previous;
-  if (body.ends_with('\n')) body.remove_suffix(1);
-  std::vector<std::size_t> starts;  // starts[k]: where the last k+1 lines begin
-  for (std::size_t search = body.size(); starts.size() < 4;) {
-    auto nl = search == 0 ? std::string_view::npos : body.rfind('\n', search - 1);
-    if (nl == std::string_view::npos) {
-      starts.push_back(0);
-      break;
-    }
-    starts.push_back(nl + 1);
-    search = nl;
+std::optional<std::string_view> HttpGetResult::header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (iequals(n, name)) return std::string_view(v);
   }
-  for (auto start = starts.rbegin(); start != starts.rend(); ++start) {
-    std::string_view anchor = previous.substr(*start);
-    // The anchor must begin at a line start in `current` too.
-    for (auto at = current.find(anchor); at != std::string_view::npos; at = current.find(anchor, at + 1)) {
-      if (at == 0 || current[at - 1] == '\n') return current.substr(at + anchor.size());
-    }
-  }
-  return current;
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> log_cursor(const HttpGetResult& result) {
+  auto value = result.header("X-Stratus-Log-Cursor");
+  if (!value || value->empty()) return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size()) return std::nullopt;
+  return n;
 }
 
 int run_logs(const LogsOptions& options) {
@@ -262,11 +253,12 @@ int run_logs(const LogsOptions& options) {
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
   }
-  std::string previous;
+  std::optional<std::uint64_t> cursor;  // none before the first answer: it prints the recent log
   bool first = true;
   while (!g_stop.load()) {
     HttpGetResult result;
-    if (auto error = http_get(options.host, options.port, target, kTimeout, result)) {
+    std::string url = cursor ? fmt::format("{}?since={}", target, *cursor) : target;
+    if (auto error = http_get(options.host, options.port, url, kTimeout, result)) {
       if (g_stop.load()) break;
       fmt::print(stderr,
                  "stratus: cannot read logs from the daemon at {}: {}\n(is `stratus serve` running there?)\n",
@@ -275,13 +267,24 @@ int run_logs(const LogsOptions& options) {
     }
     if (result.status != 200) {
       fmt::print(stderr, "stratus: the daemon at {} answered {} to GET {}: {}\n", options.endpoint,
-                 result.status, target, result.body.substr(0, 500));
+                 result.status, url, result.body.substr(0, 500));
       return 1;
     }
-    std::string_view fresh = unseen_log_text(previous, result.body);
-    if (!fresh.empty()) {
-      std::fwrite(fresh.data(), 1, fresh.size(), stdout);
-      if (!fresh.ends_with('\n') && !options.follow) std::fputc('\n', stdout);
+    auto next = log_cursor(result);
+    if (options.follow && !next) {
+      fmt::print(stderr, "stratus: the daemon at {} sent no X-Stratus-Log-Cursor (not a Stratus daemon of this "
+                 "version?); cannot follow\n", options.endpoint);
+      return 1;
+    }
+    if (cursor && result.header("X-Stratus-Log-Lost") == std::string_view("true")) {
+      fmt::print(stderr,
+                 "stratus: some lines of '{}' were dropped by the daemon before they could be read (it keeps "
+                 "the newest 1 MiB per function)\n",
+                 options.function);
+    }
+    if (!result.body.empty()) {
+      std::fwrite(result.body.data(), 1, result.body.size(), stdout);
+      if (!result.body.ends_with('\n')) std::fputc('\n', stdout);
       std::fflush(stdout);
     }
     if (first && result.body.empty() && !options.follow) {
@@ -292,9 +295,7 @@ int run_logs(const LogsOptions& options) {
     }
     first = false;
     if (!options.follow) return 0;
-    // An empty answer (the function was deleted, or the daemon's runtime did not answer within its 1 s
-    // and it sent nothing) keeps the anchor: if the same lines come back, they are not printed again.
-    if (!result.body.empty()) previous = std::move(result.body);
+    cursor = next;
     // Sleeps the interval in short steps, so a signal ends the loop promptly.
     auto until = std::chrono::steady_clock::now() + options.poll_interval;
     while (!g_stop.load()) {

@@ -2,24 +2,34 @@
 // `stratus logs FUNCTION [--follow] [--endpoint URL]`: a client of a running daemon. It reads
 // GET /_stratus/logs/FUNCTION (the function's recent log text, all versions, oldest first, bounded by the
 // daemon) with a tiny blocking HTTP/1.1 client over a POSIX socket, so the CLI needs no HTTP library.
+// --follow then asks for GET /_stratus/logs/FUNCTION?since=CURSOR, CURSOR being the X-Stratus-Log-Cursor
+// of the previous answer (the sequence number of the last line it held): every line once, none twice,
+// even when lines repeat word for word.
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "emulator/options.hpp"
 
 namespace stratus::emulator {
 
 // Runs the command: prints the log text on stdout; with options.follow, then polls every
-// options.poll_interval and prints only what is new, until SIGINT or SIGTERM (exit 0).
+// options.poll_interval and prints the lines after the cursor, until SIGINT or SIGTERM (exit 0). When the
+// daemon says lines were lost (X-Stratus-Log-Lost: more was written between two polls than its buffer
+// holds) a note goes to stderr.
 // Returns 0, or 1 when the daemon cannot be reached or answers other than 200 (message on stderr).
 int run_logs(const LogsOptions& options);
 
 struct HttpGetResult {
   int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
   std::string body;
+  // First value of header `name` (case-insensitive), or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const;
 };
 
 // One GET of `target` on host:port with "Connection: close"; reads the whole answer (Content-Length,
@@ -31,12 +41,8 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
 // Percent-encodes everything but RFC 3986's unreserved characters (for a function name in a path).
 std::string percent_encode_segment(std::string_view text);
 
-// What `current` (a newer answer of the logs endpoint) holds beyond `previous` (the last answer, all of
-// it printed). The daemon keeps a bounded window, so old lines fall off the front: when `current` does
-// not simply extend `previous`, the last lines of `previous` are looked for in `current` and what
-// follows them is new. When they are gone (more than the window was written between two polls, or the
-// function was deleted and re-created) all of `current` is new. Log lines carry request ids, so the
-// anchor lines are in practice unique.
-std::string_view unseen_log_text(std::string_view previous, std::string_view current);
+// The value of X-Stratus-Log-Cursor in an answer of the logs endpoint (a decimal sequence number), or
+// nullopt when it is missing or malformed.
+std::optional<std::uint64_t> log_cursor(const HttpGetResult& result);
 
 }  // namespace stratus::emulator

@@ -35,6 +35,7 @@ serve options:
   --shutdown-grace-ms N time in-flight requests get to finish on SIGTERM (default 1500)
   --async-retry-base-ms N  Lambda async retry n waits n x N after a function error (default 60000, as AWS)
   --keep-warm-ms N      idle function instances are stopped after N ms unused (default 300000)
+  --spare-workers N     empty function workers kept started for cold starts (default 1; 0: none)
 
 logs options:
   --follow, -f          keep printing new lines (polls every 500 ms) until Ctrl-C
@@ -236,6 +237,9 @@ std::optional<std::string> parse_cli(int argc, const char* const* argv, Cli& out
     } else if (arg == "--keep-warm-ms") {
       if (auto e = number(86'400'000, n)) return e;
       o.keep_warm_ms = static_cast<std::int64_t>(n);
+    } else if (arg == "--spare-workers") {
+      if (auto e = number(64, n)) return e;
+      o.spare_workers = static_cast<int>(n);
     } else if (arg == "--async-retry-base-ms") {
       if (auto e = number(3'600'000, n)) return e;
       o.async_retry_base_ms = static_cast<std::int64_t>(n);

@@ -30,6 +30,8 @@ struct ServeOptions {
   std::int64_t async_retry_base_ms = 60'000;
   // Idle on-demand function instances are stopped after this long unused (provisioned ones are kept).
   std::int64_t keep_warm_ms = 5 * 60 * 1000;
+  // Empty `stratus-worker --standby` processes kept started, which cold starts adopt (docs/functions.md).
+  int spare_workers = 1;
 };
 
 // `stratus logs FUNCTION [--follow] [--endpoint URL]`: prints a function's recent log lines, read from a

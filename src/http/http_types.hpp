@@ -59,6 +59,9 @@ struct Request {
   Headers headers;
   std::string body;       // buffered body; empty when streamed into `sink`
   std::shared_ptr<BodySink> sink;  // set when the handler asked to stream the body
+  // Whatever the handler's plan_body() left in BodyPlan::context, handed back to handle(): per-request state
+  // the handler computed from the head and need not compute again. Opaque to the server.
+  std::shared_ptr<void> context;
   std::string remote_ip;
   std::uint16_t local_port = 0;
 };
@@ -79,6 +82,7 @@ using Respond = std::function<void(Response)>;
 struct BodyPlan {
   std::uint64_t limit = 8ull * 1024 * 1024;  // larger bodies get 413 and the connection closes
   std::shared_ptr<BodySink> sink;             // null: buffer into Request::body
+  std::shared_ptr<void> context;              // carried to handle() as Request::context (the handler's own)
 };
 
 // What the HTTP server calls. Implemented by the emulator's dispatcher.

@@ -148,6 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     plan_ = server_.handler.plan_body(request_);
     request_.sink = plan_.sink;
+    request_.context = std::move(plan_.context);
     auto length = parser_->content_length();
     if (length && *length > plan_.limit) {
       ++server_.bad_requests;

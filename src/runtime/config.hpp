@@ -2,17 +2,26 @@
 // What the runtime needs to know about a function version, and the worker environment built from it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "runtime/log_buffer.hpp"
+
 namespace stratus::runtime {
+
+class SpareWorkers;
 
 // One function version as the runtime sees it (the Lambda API layer fills it from its state).
 struct FunctionConfig {
   std::string function_name;
   std::string version = "$LATEST";
-  std::string library_path;                  // the .so; watched for hot reload
+  std::string library_path;                  // the .so
+  // The library is the user's own file (LocalStack-style hot reload): watch it, and give workers a private
+  // snapshot so a rebuild never changes code under a running instance. False: an unpacked deployment
+  // package, immutable while the version exists, loaded in place (no copy, no stat per invoke).
+  bool hot_reload = false;
   std::string handler = "function.handler";  // _HANDLER (informational for shared libraries)
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -32,14 +41,17 @@ struct FunctionConfig {
 // Process-wide settings of the runtime.
 struct RuntimeOptions {
   std::string worker_path;  // stratus-worker; empty: default_worker_path()
-  std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX
+  std::string work_dir;     // library snapshots (hot reload); empty: a fresh /tmp/stratus-fn-XXXXXX, made
+                            // by the first hot-reload pool that needs one
   std::int64_t init_timeout_ms = 10'000;    // Lambda's Init phase limit is 10 s
   std::size_t log_buffer_bytes = 1u << 20;  // per-function log ring
-  // Spare `stratus-worker --standby` processes each pool keeps started, so a cold start skips
-  // fork/exec/dynamic linking (only dlopen + init remain). 0 disables. A spare's dynamic loader ran
-  // before the function's environment existed, so LD_LIBRARY_PATH does not apply to its dlopen().
-  // Off by default: on the 2-core test box it did not measurably shorten cold starts (see the bench).
-  int spare_workers = 0;
+  // Numbers the log lines of every pool given these options (null: each pool numbers its own), so one
+  // cursor (GET /_stratus/logs/NAME?since=SEQ) covers all versions of a function.
+  std::shared_ptr<LogSequence> log_sequence;
+  // Empty `stratus-worker --standby` processes shared by all pools (SpareWorkers, instance.hpp): a cold
+  // start adopts one when the function can run in it (Pool::spare_eligible) and the pool starts the
+  // replacement once that invocation is answered. Null: every cold start spawns its worker.
+  std::shared_ptr<SpareWorkers> spares;
 };
 
 // stratus-worker next to the running executable (build/bin/stratus -> build/bin/stratus-worker).

@@ -19,6 +19,7 @@
 
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "runtime/config.hpp"
 
 namespace stratus::runtime {
 
@@ -66,7 +67,7 @@ std::string describe_wait_status(int status) {
 }
 
 WorkerProcess spawn_worker(const std::string& worker_path, const std::vector<std::string>& args,
-                           const std::vector<std::string>& env, std::string& error) {
+                           const std::vector<std::string>& env, std::string& error, const std::string& cwd) {
   WorkerProcess p;
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -88,6 +89,7 @@ WorkerProcess spawn_worker(const std::string& worker_path, const std::vector<std
   posix_spawn_file_actions_adddup2(&fa, out[1], 2);
   posix_spawn_file_actions_adddup2(&fa, sv[1], wire::kControlFd);
   posix_spawn_file_actions_addclosefrom_np(&fa, wire::kControlFd + 1);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -153,6 +155,45 @@ void discard_worker(WorkerProcess& p) {
   p = WorkerProcess{};
 }
 
+SpareWorkers::SpareWorkers(std::string worker_path, int target)
+    : worker_path_(worker_path.empty() ? default_worker_path() : std::move(worker_path)), target_(target) {}
+
+SpareWorkers::~SpareWorkers() { shutdown(); }
+
+WorkerProcess SpareWorkers::take() {
+  while (!ready_.empty()) {
+    WorkerProcess p = ready_.back();
+    ready_.pop_back();
+    if (worker_alive(p)) return p;
+    discard_worker(p);
+  }
+  return {};
+}
+
+void SpareWorkers::refill() {
+  while (!shut_down_ && static_cast<int>(ready_.size()) < target_) {
+    std::string error;
+    WorkerProcess p = spawn_worker(worker_path_, {"--standby"}, {}, error);
+    if (!p.valid()) {
+      log::warn("runtime", "cannot start a spare worker {}: {}", worker_path_, error);
+      return;
+    }
+    ready_.push_back(p);
+  }
+}
+
+std::vector<pid_t> SpareWorkers::pids() const {
+  std::vector<pid_t> out;
+  for (const auto& p : ready_) out.push_back(p.pid);
+  return out;
+}
+
+void SpareWorkers::shutdown() {
+  shut_down_ = true;
+  for (auto& p : ready_) discard_worker(p);
+  ready_.clear();
+}
+
 Instance::Instance(asio::io_context& io, const Clock& clock)
     : io_(io),
       clock_(clock),
@@ -193,7 +234,7 @@ std::shared_ptr<Instance> Instance::start(asio::io_context& io, const Clock& clo
     std::string error;
     proc = spawn_worker(spec.worker_path,
                         {spec.library_path, spec.function_name, spec.version, std::to_string(spec.memory_mb)},
-                        spec.env, error);
+                        spec.env, error, spec.cwd);
     if (!proc.valid()) return fail(error);
   }
   self->pid_ = proc.pid;
@@ -207,7 +248,8 @@ std::shared_ptr<Instance> Instance::start(asio::io_context& io, const Clock& clo
                                              {"function_name", spec.function_name},
                                              {"version", spec.version},
                                              {"memory_mb", spec.memory_mb},
-                                             {"env", spec.env}}));
+                                             {"env", spec.env},
+                                             {"cwd", spec.cwd}}));
     asio::async_write(self->control_, asio::buffer(*frame),
                       [self, frame](boost::system::error_code ec, std::size_t) {
                         if (ec) self->terminate();

@@ -29,6 +29,7 @@ struct WorkerSpec {
   std::string version;
   int memory_mb = 128;
   std::vector<std::string> env;  // the whole environment, "K=V"
+  std::string cwd;               // working directory (LAMBDA_TASK_ROOT, as on Lambda); empty: inherited
   std::int64_t init_timeout_ms = 10'000;
 };
 
@@ -73,15 +74,47 @@ struct WorkerProcess {
   bool valid() const { return pid > 0; }
 };
 
-// posix_spawn()s `worker_path args...` with exactly `env`, fds 0=/dev/null, 1+2=output pipe (O_NONBLOCK
-// on our side), 3=control socket, everything else closed. On failure: !valid() and `error` says why.
-// Blocks only for the spawn itself (vfork + exec, no waiting on the worker's own startup).
+// posix_spawn()s `worker_path args...` with exactly `env`, in `cwd` (empty: the daemon's), fds 0=/dev/null,
+// 1+2=output pipe (O_NONBLOCK on our side), 3=control socket, everything else closed. On failure: !valid()
+// and `error` says why. Blocks only for the spawn itself (vfork + exec, no waiting on the worker's startup).
 WorkerProcess spawn_worker(const std::string& worker_path, const std::vector<std::string>& args,
-                           const std::vector<std::string>& env, std::string& error);
+                           const std::vector<std::string>& env, std::string& error,
+                           const std::string& cwd = {});
 // Still running (its pidfd is not readable)?
 bool worker_alive(const WorkerProcess& p);
 // SIGKILL, reap, close the fds.
 void discard_worker(WorkerProcess& p);
+
+// Empty workers started ahead of need, shared by every pool on one io_context: `stratus-worker --standby`,
+// exec'd and dynamically linked but holding no library, no user code and an empty environment. A cold
+// start adopts one (Instance::start's `spare`) and sends it, in one 'L' frame and before it loads anything,
+// the function's library, environment, working directory and MemorySize (whose RLIMIT_AS is set after the
+// dlopen exactly as in a freshly spawned worker). So a cold start skips fork/exec and dynamic linking.
+// Unused, it costs `target` idle processes. Not thread-safe: call it from the pools' io_context thread.
+class SpareWorkers {
+ public:
+  // worker_path empty: default_worker_path(). target 0: never starts any (take() always fails).
+  SpareWorkers(std::string worker_path, int target);
+  ~SpareWorkers();
+  SpareWorkers(const SpareWorkers&) = delete;
+  SpareWorkers& operator=(const SpareWorkers&) = delete;
+
+  // A live spare (the caller owns it now), or !valid() when none is ready.
+  WorkerProcess take();
+  // Starts spares until `target` are ready (each a posix_spawn, not waiting for the worker).
+  void refill();
+  // Kills every spare; later refill()s start none.
+  void shutdown();
+  std::size_t ready() const { return ready_.size(); }
+  std::vector<pid_t> pids() const;
+  const std::string& worker_path() const { return worker_path_; }
+
+ private:
+  std::string worker_path_;
+  int target_;
+  bool shut_down_ = false;
+  std::vector<WorkerProcess> ready_;
+};
 
 class Instance : public std::enable_shared_from_this<Instance> {
  public:

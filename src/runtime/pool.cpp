@@ -42,6 +42,21 @@ std::atomic<std::uint64_t> g_pool_counter{0};
 
 }  // namespace
 
+bool spare_can_run(const FunctionConfig& config) {
+  for (const auto& [key, value] : config.environment) {
+    if (key.starts_with("LD_") || key.starts_with("MALLOC_") || key == "GLIBC_TUNABLES") return false;
+  }
+  fs::path lib(config.library_path);
+  std::error_code ec;
+  int entries = 0;
+  for (fs::directory_iterator it(lib.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    if (++entries > 1000) return false;  // not worth a longer look
+    std::string name = it->path().filename().string();
+    if (name != lib.filename().string() && name.find(".so") != std::string::npos) return false;
+  }
+  return !ec;
+}
+
 std::string error_document(std::string_view type, std::string_view message) {
   nlohmann::json doc = {
       {"errorMessage", message}, {"errorType", type}, {"stackTrace", nlohmann::json::array()}};
@@ -70,7 +85,7 @@ Pool::Pool(asio::io_context& io, const Clock& clock, FunctionConfig config, Runt
       runtime_(std::move(runtime)),
       options_(options),
       account_(account ? std::move(account) : std::make_shared<AccountConcurrency>()),
-      logs_(runtime_.log_buffer_bytes),
+      logs_(runtime_.log_buffer_bytes, runtime_.log_sequence),
       eviction_timer_(io) {}
 
 std::shared_ptr<Pool> Pool::create(asio::io_context& io, const Clock& clock, FunctionConfig config,
@@ -79,27 +94,14 @@ std::shared_ptr<Pool> Pool::create(asio::io_context& io, const Clock& clock, Fun
   std::shared_ptr<Pool> pool(
       new Pool(io, clock, std::move(config), std::move(runtime), options, std::move(account)));
   if (pool->runtime_.worker_path.empty()) pool->runtime_.worker_path = default_worker_path();
-  if (pool->runtime_.work_dir.empty()) {
-    char tmpl[] = "/tmp/stratus-fn-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      pool->runtime_.work_dir = tmpl;
-      pool->owns_work_dir_ = true;
-    }
-  } else {
-    std::error_code ec;
-    fs::create_directories(pool->runtime_.work_dir, ec);
-  }
   pool->snapshot_library();
+  pool->spare_ok_ = pool->runtime_.spares && spare_can_run(pool->config_);
   pool->ensure_provisioned();
   pool->schedule_eviction();
-  asio::post(io, [w = std::weak_ptr<Pool>(pool)] {
-    if (auto self = w.lock()) self->refill_spares();
-  });
   return pool;
 }
 
 Pool::~Pool() {
-  discard_spares();
   for (auto& s : slots_) s->instance->terminate();
   std::error_code ec;
   for (auto& [gen, path] : snapshots_) {
@@ -108,9 +110,26 @@ Pool::~Pool() {
   if (owns_work_dir_) fs::remove_all(runtime_.work_dir, ec);
 }
 
-// Workers load a private copy of the library, so rebuilding (even by overwriting the file in place)
-// never changes code under a running instance.
+// Hot reload: workers load a private copy of the library, so rebuilding (even by overwriting the file in
+// place) never changes code under a running instance. A deployment package is loaded in place.
 void Pool::snapshot_library() {
+  if (!config_.hot_reload) {  // a deployment package: immutable, nothing to snapshot or watch
+    snapshots_[generation_] = config_.library_path;
+    return;
+  }
+  if (!work_dir_ready_) {
+    work_dir_ready_ = true;
+    if (runtime_.work_dir.empty()) {
+      char tmpl[] = "/tmp/stratus-fn-XXXXXX";
+      if (::mkdtemp(tmpl) != nullptr) {
+        runtime_.work_dir = tmpl;
+        owns_work_dir_ = true;
+      }
+    } else {
+      std::error_code ec;
+      fs::create_directories(runtime_.work_dir, ec);
+    }
+  }
   struct stat st {};
   if (::stat(config_.library_path.c_str(), &st) != 0) {
     file_id_ = FileId{};
@@ -133,6 +152,7 @@ void Pool::snapshot_library() {
 }
 
 bool Pool::check_reload() {
+  if (!config_.hot_reload) return false;
   struct stat st {};
   if (::stat(config_.library_path.c_str(), &st) != 0) return false;  // being replaced: keep what runs
   FileId id{st.st_dev, st.st_ino, st.st_size,
@@ -167,17 +187,10 @@ std::shared_ptr<Pool::Slot> Pool::spawn(bool provisioned, Instance::StartHandler
   spec.memory_mb = config_.memory_mb;
   spec.env = worker_environment(config_, slot->log_stream, provisioned);
   spec.init_timeout_ms = runtime_.init_timeout_ms;
+  spec.cwd = fs::path(config_.library_path).parent_path().string();  // LAMBDA_TASK_ROOT
   WorkerProcess spare;
-  while (!spares_.empty() && !spare.valid()) {
-    spare = spares_.back();
-    spares_.pop_back();
-    if (!worker_alive(spare)) discard_worker(spare);
-  }
-  if (spare.valid()) {
-    asio::post(io_, [w = weak_from_this()] {
-      if (auto self = w.lock()) self->refill_spares();
-    });
-  }
+  if (spare_ok_) spare = runtime_.spares->take();
+  slot->took_spare = spare.valid();
   slot->instance = Instance::start(io_, clock_, spec, std::move(on_start), spare);
   slots_.push_back(slot);
   return slot;
@@ -209,6 +222,7 @@ void Pool::ensure_provisioned() {
         self->remove(slot);
       }
       self->logs_.append(self->clock_.now_ms(), log);
+      self->spare_used(slot);
     });
   }
 }
@@ -346,6 +360,7 @@ void Pool::invoke(InvokeRequest req, Callback done) {
     self->remove(slot);
     self->finish(f, std::move(log));
     done(std::move(f));
+    self->spare_used(slot);
   });
   (*holder)->busy = true;
 }
@@ -435,7 +450,16 @@ void Pool::run(const std::shared_ptr<Slot>& slot, InvokeRequest req, Callback do
         self->release(slot);
         self->finish(r, std::move(log));
         done(std::move(r));
+        self->spare_used(slot);
       });
+}
+
+// The replacement starts after the answer went out: on a small machine a spawn competing with the cold
+// start it replaces would slow that down.
+void Pool::spare_used(const std::shared_ptr<Slot>& slot) {
+  if (!slot->took_spare) return;
+  slot->took_spare = false;
+  asio::post(io_, [spares = runtime_.spares] { spares->refill(); });
 }
 
 void Pool::finish(InvokeResult& r, std::string log) {
@@ -515,26 +539,8 @@ void Pool::schedule_eviction() {
   });
 }
 
-void Pool::refill_spares() {
-  while (!shut_down_ && static_cast<int>(spares_.size()) < runtime_.spare_workers) {
-    std::string error;
-    WorkerProcess p = spawn_worker(runtime_.worker_path, {"--standby"}, {}, error);
-    if (!p.valid()) {
-      log::warn("runtime", "cannot start a spare worker {}: {}", runtime_.worker_path, error);
-      return;
-    }
-    spares_.push_back(p);
-  }
-}
-
-void Pool::discard_spares() {
-  for (auto& p : spares_) discard_worker(p);
-  spares_.clear();
-}
-
 void Pool::shutdown() {
   shut_down_ = true;
-  discard_spares();
   eviction_timer_.cancel();
   std::vector<std::shared_ptr<Slot>> idle;
   for (auto& s : slots_) {
@@ -580,7 +586,7 @@ nlohmann::json Pool::stats() const {
             {"busy", busy},
             {"provisioned", provisioned},
             {"total", cold + warm + busy},
-            {"spares", spares_.size()}}},
+            {"spares", runtime_.spares ? runtime_.spares->ready() : 0}}},
           {"concurrency",
            {{"active", active_},
             {"reserved", options_.reserved_concurrency ? nlohmann::json(*options_.reserved_concurrency)

@@ -71,18 +71,19 @@ class Pool : public std::enable_shared_from_this<Pool> {
  public:
   using Callback = std::function<void(InvokeResult)>;
 
-  // Snapshots the library, starts the provisioned instances and (if configured) the eviction timer.
+  // Snapshots the library (hot reload), starts the provisioned instances and (if configured) the eviction timer.
   static std::shared_ptr<Pool> create(asio::io_context& io, const Clock& clock, FunctionConfig config,
                                       RuntimeOptions runtime, PoolOptions options,
                                       std::shared_ptr<AccountConcurrency> account);
   ~Pool();
 
   // Runs one synchronous invocation; `done` runs exactly once (possibly before invoke returns, for a
-  // throttle). Checks the library for a rebuild first (hot reload).
+  // throttle). Checks the library for a rebuild first (check_reload).
   void invoke(InvokeRequest request, Callback done);
 
   // Stops idle on-demand instances unused for keep_warm_ms (by the injected clock). Returns how many.
   std::size_t evict_idle();
+  // Hot reload only (FunctionConfig::hot_reload; false otherwise, without looking at the file).
   // Compares the library file (inode, size, mtime) with the loaded one; when it changed, new invocations
   // get instances of the new build, idle old ones stop, busy old ones stop when they finish.
   // Returns true when a new generation started.
@@ -113,6 +114,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
     std::int64_t last_used_ms = 0;
     long max_rss_kb = 0;
     std::string log_stream;
+    bool took_spare = false;  // started in a SpareWorkers spare: refill once its first work is done
   };
   struct Series {
     std::uint64_t count = 0;
@@ -133,8 +135,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void prune();
   void gc_snapshots();
   void schedule_eviction();
-  void refill_spares();
-  void discard_spares();
+  void spare_used(const std::shared_ptr<Slot>& slot);
   void finish(InvokeResult& r, std::string log);
 
   asio::io_context& io_;
@@ -146,9 +147,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   LogBuffer logs_;
   asio::steady_timer eviction_timer_;
   std::vector<std::shared_ptr<Slot>> slots_;
-  std::vector<WorkerProcess> spares_;  // started `--standby` workers (RuntimeOptions::spare_workers)
+  bool spare_ok_ = false;  // spare_can_run(config_): may cold starts adopt a RuntimeOptions::spares spare?
   int active_ = 0;                     // invocations in flight
   bool owns_work_dir_ = false;
+  bool work_dir_ready_ = false;  // made (or found) by the first snapshot
   bool shut_down_ = false;
 
   // Hot reload: the library's identity when generation_ was snapshotted.
@@ -167,6 +169,13 @@ class Pool : public std::enable_shared_from_this<Pool> {
                 timeouts_ = 0, crashes_ = 0, ooms_ = 0, init_failures_ = 0, evictions_ = 0, reloads_ = 0;
   Series durations_, init_durations_, cold_start_times_;
 };
+
+// Whether a SpareWorkers spare runs this function exactly as a freshly spawned worker would. A spare's
+// dynamic loader and malloc started before the function's environment existed, so it cannot when that
+// environment sets what they read at start-up (LD_*, GLIBC_TUNABLES, MALLOC_*), or when the library's
+// directory (LAMBDA_TASK_ROOT, which is on LD_LIBRARY_PATH) holds other shared libraries it may link
+// against. Those cold starts spawn a worker.
+bool spare_can_run(const FunctionConfig& config);
 
 // {"errorMessage": message, "errorType": type, "stackTrace": []}: the document Lambda returns for an
 // unhandled function error.

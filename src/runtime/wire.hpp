@@ -13,8 +13,8 @@
 // Conversation:
 //   worker -> daemon  'R' ready      {"init_us", "max_rss_kb"}                    after a successful init
 //   worker -> daemon  'E' init error {"errorType", "errorMessage", "init_us", "max_rss_kb"}; then exits
-//   daemon -> worker  'L' load       {"library", "function_name", "version", "memory_mb", "env": ["K=V"]}
-//                                    first frame to a `--standby` spare only: become this function
+//   daemon -> worker  'L' load       {"library", "function_name", "version", "memory_mb", "env": ["K=V"],
+//                                     "cwd"} first frame to a `--standby` spare only: become this function
 //   daemon -> worker  'I' invoke     {"request_id", "invoked_function_arn", "deadline_ms"} + event
 //   worker -> daemon  'O' result     {"duration_us", "max_rss_kb"} + response payload
 //   worker -> daemon  'F' fn error   {"duration_us", "max_rss_kb", "errorType", "errorMessage"}

@@ -2,8 +2,9 @@
 // with a clean environment, its control socket on fd 3 and one pipe on fds 1 and 2:
 //
 //   stratus-worker LIBRARY FUNCTION_NAME VERSION MEMORY_MB
-//   stratus-worker --standby      (a spare: waits for an 'L' frame saying which function to become, and
-//                                  with which environment, so a cold start skips fork/exec/ld.so)
+//   stratus-worker --standby      (a spare: waits for an 'L' frame saying which function to become, with
+//                                  which environment and working directory, so a cold start skips
+//                                  fork/exec/ld.so; see SpareWorkers in instance.hpp)
 //
 // It dlopen()s LIBRARY, checks the ABI version, limits its address space to what it uses after
 // loading plus MEMORY_MB (RLIMIT_AS: the cgroup-free stand-in for Lambda's memory limit), runs the
@@ -21,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <new>
 #include <string>
@@ -181,6 +183,12 @@ int main(int argc, char** argv) {
     ::clearenv();
     for (const auto& kv : load.header.value("env", std::vector<std::string>{}))
       ::putenv(::strdup(kv.c_str()));
+    // The working directory a spawned worker gets from posix_spawn (LAMBDA_TASK_ROOT).
+    std::string cwd = load.header.value("cwd", "");
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      init_failed(now_us(), "Runtime.Unknown",
+                  "cannot change to the working directory " + cwd + ": " + std::strerror(errno));
+    }
   } else {
     library = argv[1];
     g_function_name = argv[2];

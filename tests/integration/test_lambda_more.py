@@ -193,6 +193,86 @@ class LogsCommandTest(FunctionsBase):
             proc.stderr.close()
 
 
+    def test_cursor_endpoint(self):
+        """GET /_stratus/logs/NAME?since=SEQ: the lines after the cursor, repeated lines included."""
+        self.create("cursor-fn", "echo")
+        self.invoke("cursor-fn", {})
+        r = self.daemon.request("GET", "/_stratus/logs/cursor-fn")
+        self.assertEqual(r.status, 200)
+        cursor = int(r.header("X-Stratus-Log-Cursor"))
+        self.assertGreater(cursor, 0)
+        _, _, log = self.invoke("cursor-fn", {"print": "same", "repeat": 3})
+        r = self.daemon.request("GET", f"/_stratus/logs/cursor-fn?since={cursor}")
+        self.assertEqual(r.status, 200)
+        text = r.body.decode()
+        self.assertEqual(text, log if log.endswith("\n") else log + "\n")  # exactly this invocation
+        self.assertEqual(text.count('\t"same"\n'), 3, text)
+        self.assertIsNone(r.header("X-Stratus-Log-Lost"))
+        after = int(r.header("X-Stratus-Log-Cursor"))
+        self.assertGreaterEqual(after, cursor + len(text.splitlines()))  # one daemon-wide sequence
+        r = self.daemon.request("GET", f"/_stratus/logs/cursor-fn?since={after}")
+        self.assertEqual((r.status, r.body, r.header("X-Stratus-Log-Cursor")), (200, b"", str(after)))
+        for bad in ("x", "-1", "", "1.5"):
+            r = self.daemon.request("GET", f"/_stratus/logs/cursor-fn?since={bad}")
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("since must be", json.loads(r.body)["message"])
+
+    def test_follow_prints_repeated_lines_exactly_once(self):
+        """A function that logs the same text again and again: --follow prints every line once."""
+        self.create("repeat-fn", "echo")
+        self.invoke("repeat-fn", {"print": "same", "repeat": 2})
+        argv = [stratus_bin(), "logs", "repeat-fn", "--follow", "--endpoint", self.daemon.url]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        lines: list[str] = []
+        cond = threading.Condition()
+
+        def read():
+            for raw in proc.stdout:
+                with cond:
+                    lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                    cond.notify_all()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+
+        def wait_reports(n: int, timeout: float = 10.0) -> bool:
+            deadline = time.monotonic() + timeout
+            with cond:
+                while sum(bool(REPORT_RE.match(line)) for line in lines) < n:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    cond.wait(left)
+                return True
+
+        try:
+            self.assertTrue(wait_reports(1), lines)
+            want = []  # the whole log of every invocation, in order
+            for i in range(6):
+                _, _, log = self.invoke("repeat-fn", {"print": "same", "repeat": 3})
+                want.append(log.rstrip("\n"))
+                if i % 2:
+                    self.assertTrue(wait_reports(i + 2), lines)  # sometimes between polls, sometimes not
+            self.assertTrue(wait_reports(7), lines)
+            time.sleep(1.2)  # two more polls: nothing may be printed again
+            with cond:
+                seen = list(lines)
+            # The first invocation (printed from the recent log), then the six followed ones, line for line.
+            first_end = next(i for i, line in enumerate(seen) if REPORT_RE.match(line))
+            self.assertEqual(seen[first_end + 1:], "\n".join(want).split("\n"))
+            self.assertEqual(sum(line.endswith('\t"same"') for line in seen), 2 + 6 * 3, seen)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=5), 0, proc.stderr.read())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
+            reader.join(timeout=2)
+            proc.stdout.close()
+            proc.stderr.close()
+
+
 # --------------------------------------------------------------------------------------
 # Functions declared in a stack file
 # --------------------------------------------------------------------------------------
@@ -394,7 +474,9 @@ class FailureTest(FunctionsBase):
         self.assertEqual(self.invoke("after-initfail", {"ok": True})[1]["event"], {"ok": True})
 
     def test_out_of_memory_then_a_working_invoke(self):
-        self.create("oom-fn", "oom", MemorySize=128)
+        # Timeout well above the time to fill 128 MB: on a loaded 2-core box the default 3 s ran out first
+        # (Sandbox.Timedout) before the memory limit was reached.
+        self.create("oom-fn", "oom", MemorySize=128, Timeout=30)
         out, payload, log = self.invoke("oom-fn")
         self.assertEqual(out.get("FunctionError"), "Unhandled", out)
         self.assertEqual(payload["errorType"], "Runtime.OutOfMemory", payload)

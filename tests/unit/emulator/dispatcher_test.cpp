@@ -130,6 +130,36 @@ TEST_F(DispatcherTest, UnimplementedAndUnknownOperations) {
   EXPECT_EQ(unknown.headers.get("x-amzn-query-error").substr(0, 13), "InvalidAction");
 }
 
+TEST_F(DispatcherTest, IdentifiesOnceWhenTheBodyCannotChangeTheAnswer) {
+  // As the server does: plan_body() on the head, its context carried to handle() with the body.
+  auto head = sqs_json("ListQueues", "");
+  auto plan = dispatcher->plan_body(head);
+  ASSERT_NE(plan.context, nullptr);  // a JSON request: the head says it all
+  auto request = sqs_json("ListQueues", R"({"QueueNamePrefix":"p"})");
+  request.context = plan.context;
+  auto r = call(std::move(request));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(sqs->last_ctx.operation, "ListQueues");
+  EXPECT_EQ(sqs->last_ctx.region, "eu-west-1");
+  EXPECT_EQ(sqs->last_input["QueueNamePrefix"], "p");
+
+  // A form body names the query-protocol Action: identified again once the body is there.
+  http::Request form;
+  form.method = "POST";
+  form.target = form.path = "/";
+  form.headers.add("Host", "localhost:4566");
+  form.headers.add("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+  form.headers.add("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261201/eu-west-2/sqs/aws4_request, "
+                                    "SignedHeaders=host, Signature=00");
+  EXPECT_EQ(dispatcher->plan_body(form).context, nullptr);
+  form.body = "Action=ListQueues&Version=2012-11-05&QueueNamePrefix=f";
+  sqs->last_input = json();
+  auto q = call(std::move(form));
+  EXPECT_EQ(q.status, 200) << q.body;
+  EXPECT_EQ(sqs->last_ctx.region, "eu-west-2");
+  EXPECT_EQ(sqs->last_input["QueueNamePrefix"], "f");
+}
+
 TEST_F(DispatcherTest, HealthListsEveryServiceWithItsState) {
   http::Request r;
   r.method = "GET";

@@ -22,6 +22,7 @@ TEST(Options, Defaults) {
   EXPECT_EQ(cli.serve.port, 4566);
   EXPECT_FALSE(cli.serve.ephemeral);
   EXPECT_EQ(cli.serve.account_id, "000000000000");
+  EXPECT_EQ(cli.serve.spare_workers, 1);
 }
 
 TEST(Options, AllFlags) {
@@ -29,7 +30,7 @@ TEST(Options, AllFlags) {
   ASSERT_FALSE(parse({"serve", "--host", "0.0.0.0", "--port=0", "--ephemeral", "--config", "c.yaml", "--account-id",
                       "123456789012", "--log-level", "debug", "--log-format", "json", "--threads", "3",
                       "--header-timeout-ms", "300", "--idle-timeout-ms=400", "--region", "eu-west-1",
-                      "--async-retry-base-ms", "50", "--keep-warm-ms", "2000"},
+                      "--async-retry-base-ms", "50", "--keep-warm-ms", "2000", "--spare-workers", "0"},
                      cli));
   EXPECT_EQ(cli.serve.host, "0.0.0.0");
   EXPECT_EQ(cli.serve.port, 0);
@@ -44,6 +45,7 @@ TEST(Options, AllFlags) {
   EXPECT_EQ(cli.serve.default_region, "eu-west-1");
   EXPECT_EQ(cli.serve.async_retry_base_ms, 50);
   EXPECT_EQ(cli.serve.keep_warm_ms, 2000);
+  EXPECT_EQ(cli.serve.spare_workers, 0);
 }
 
 TEST(Options, OptionsWithoutCommandMeanServe) {
@@ -151,25 +153,15 @@ TEST(LogsCommand, PercentEncodesTheName) {
   EXPECT_EQ(percent_encode_segment("a b/c:d"), "a%20b%2Fc%3Ad");
 }
 
-TEST(LogsCommand, UnseenTextWhenTheLogGrows) {
-  EXPECT_EQ(unseen_log_text("", "a\nb\n"), "a\nb\n");
-  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\n"), "");
-  EXPECT_EQ(unseen_log_text("a\nb\n", "a\nb\nc\n"), "c\n");
-}
-
-TEST(LogsCommand, UnseenTextWhenOldLinesFellOff) {
-  // The daemon's window dropped "1" and "2" and gained "7".
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "3\n4\n5\n6\n7\n"), "7\n");
-  // The front of the window may start inside a line.
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n6\n", "\n4\n5\n6\n7\n8\n"), "7\n8\n");
-  // Anchors match at line starts only: "x6" is not "6".
-  EXPECT_EQ(unseen_log_text("3\n4\n5\n6\n", "x3\n4\n5\n6\n9\n3\n4\n5\n6\n7\n"), "7\n");
-}
-
-TEST(LogsCommand, EverythingIsNewWhenTheAnchorIsGone) {
-  // More than the window was written between two polls, or the function was re-created.
-  EXPECT_EQ(unseen_log_text("1\n2\n3\n4\n5\n", "8\n9\n"), "8\n9\n");
-  EXPECT_EQ(unseen_log_text("1\n2\n", ""), "");
+TEST(LogsCommand, CursorHeader) {
+  HttpGetResult r;
+  EXPECT_FALSE(log_cursor(r).has_value());
+  r.headers = {{"Content-Type", "text/plain"}, {"x-stratus-log-cursor", "42"}};
+  EXPECT_EQ(log_cursor(r), 42u);
+  for (const char* bad : {"", "-1", "4x", "x", "99999999999999999999999"}) {
+    r.headers = {{"X-Stratus-Log-Cursor", bad}};
+    EXPECT_FALSE(log_cursor(r).has_value()) << bad;
+  }
 }
 
 TEST(LogsCommand, UnreachableDaemonIsAnError) {

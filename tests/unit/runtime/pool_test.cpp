@@ -34,7 +34,9 @@ class RuntimeTest : public ::testing::Test {
     dir_ = tmpl;
     runtime_.worker_path = STRATUS_TEST_WORKER;
     runtime_.work_dir = dir_ + "/snapshots";
-    runtime_.spare_workers = 1;  // exercise both start paths: spawned, and adopted `--standby` spares
+    // Started on demand by the tests that use them (refill()); cold starts of libraries in a directory of
+    // their own adopt them (spare_can_run), the others spawn.
+    runtime_.spares = std::make_shared<SpareWorkers>(STRATUS_TEST_WORKER, 1);
   }
   void TearDown() override {
     for (auto& p : pools_) p->shutdown();
@@ -43,6 +45,22 @@ class RuntimeTest : public ::testing::Test {
     run_for(std::chrono::milliseconds(50));
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  }
+
+  // `fn` copied alone into a directory of its own, as an unpacked deployment package is: spare-eligible.
+  std::string packaged(const std::string& fn) {
+    std::string dir = dir_ + "/pkg-" + fn;
+    fs::create_directories(dir);
+    fs::copy_file(fn_path(fn), dir + "/" + fn + ".so", fs::copy_options::overwrite_existing);
+    return dir + "/" + fn + ".so";
+  }
+
+  // Makes one spare ready and returns its pid.
+  pid_t ready_spare() {
+    runtime_.spares->refill();
+    auto pids = runtime_.spares->pids();
+    EXPECT_EQ(pids.size(), 1u);
+    return pids.empty() ? -1 : pids.front();
   }
 
   FunctionConfig config(const std::string& fn) {
@@ -214,6 +232,7 @@ TEST_F(RuntimeTest, IdleInstancesAreEvictedAfterKeepWarm) {
 TEST_F(RuntimeTest, HotReloadPicksUpNewLibraryWhileBusyOldOneFinishes) {
   auto c = config("reloadable");
   c.library_path = dir_ + "/reloadable.so";
+  c.hot_reload = true;
   fs::copy_file(fn_path("sleep"), c.library_path);
   auto pool = make_pool(c);
   ASSERT_EQ(invoke(*pool, {{"ms", 1}}).status, Status::ok);
@@ -297,21 +316,34 @@ TEST_F(RuntimeTest, CrashIsRuntimeExitError) {
 }
 
 TEST_F(RuntimeTest, OutOfMemoryIsRuntimeOutOfMemory) {
-  auto c = config("oom");
-  c.memory_mb = 128;
-  auto pool = make_pool(c);
-  auto r = invoke(*pool);
-  ASSERT_EQ(r.status, Status::function_error) << r.payload;
-  EXPECT_EQ(r.error_type, "Runtime.OutOfMemory");
-  EXPECT_EQ(body(r)["errorMessage"],
-            "RequestId: " + r.request_id + " Error: Runtime exited with error: signal: killed");
-  EXPECT_NE(r.log.find("Max Memory Used: 128 MB"), std::string::npos) << r.log;
-  auto ok = invoke(*pool, {{"mb", 16}});
-  EXPECT_EQ(ok.status, Status::ok) << ok.payload;
-  EXPECT_TRUE(ok.cold_start);
-  EXPECT_GE(ok.max_memory_used_mb, 16);
-  EXPECT_LE(ok.max_memory_used_mb, 128);
-  EXPECT_EQ(pool->stats()["out_of_memory"], 1);
+  // Spawned, and in a spare (which gets MemorySize in its 'L' frame and sets RLIMIT_AS the same way).
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "spawned worker" : "spare worker");
+    auto c = config("oom");
+    c.memory_mb = 128;
+    pid_t spare = -1;
+    if (round == 1) {
+      c.library_path = packaged("oom");
+      spare = ready_spare();
+    }
+    auto pool = make_pool(c);
+    auto r = invoke(*pool);
+    if (round == 1) {  // the spare ran it (it is gone from the spares), and was replaced after the answer
+      run_until([&] { return runtime_.spares->ready() == 1; });
+      EXPECT_NE(runtime_.spares->pids().front(), spare);
+    }
+    ASSERT_EQ(r.status, Status::function_error) << r.payload;
+    EXPECT_EQ(r.error_type, "Runtime.OutOfMemory");
+    EXPECT_EQ(body(r)["errorMessage"],
+              "RequestId: " + r.request_id + " Error: Runtime exited with error: signal: killed");
+    EXPECT_NE(r.log.find("Max Memory Used: 128 MB"), std::string::npos) << r.log;
+    auto ok = invoke(*pool, {{"mb", 16}});
+    EXPECT_EQ(ok.status, Status::ok) << ok.payload;
+    EXPECT_TRUE(ok.cold_start);
+    EXPECT_GE(ok.max_memory_used_mb, 16);
+    EXPECT_LE(ok.max_memory_used_mb, 128);
+    EXPECT_EQ(pool->stats()["out_of_memory"], 1);
+  }
 }
 
 TEST_F(RuntimeTest, InitFailureIsReportedAndRetriedOnTheNextInvoke) {
@@ -365,19 +397,30 @@ TEST_F(RuntimeTest, EnvironmentIsCleanAndComplete) {
   c.memory_mb = 256;
   c.environment = {{"MY_SETTING", "42"}, {"AWS_REGION", "user-cannot-override"}};
   c.endpoint_url = "http://127.0.0.1:4566";
+  c.library_path = packaged("env");
   auto pool = make_pool(c);
-  // First cold start: a freshly spawned worker. Second: a `--standby` spare that received its
-  // environment over the control socket. Both must see exactly the same clean environment.
+  // First cold start: a freshly spawned worker (no spare is ready). Second: a `--standby` spare that
+  // received its environment and working directory over the control socket. Both must see exactly the
+  // same clean environment, and the package directory as their working directory.
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE(round == 0 ? "spawned worker" : "spare worker");
+    pid_t spare = -1;
     if (round == 1) {
-      run_until([&] { return pool->stats()["instances"]["spares"] == 1; });
+      spare = ready_spare();
       clock_.advance_ms(3'600'000);
       ASSERT_EQ(pool->evict_idle(), 1u);
     }
     auto r = invoke(*pool);
     ASSERT_EQ(r.status, Status::ok) << r.payload;
     EXPECT_TRUE(r.cold_start);
+    auto pids = pool->pids();
+    ASSERT_EQ(pids.size(), 1u);
+    if (round == 1) {
+      EXPECT_EQ(pids.front(), spare) << "the cold start did not adopt the spare";
+    }
+    auto cwd = invoke(*pool, {{"cwd", true}});
+    EXPECT_FALSE(cwd.cold_start);
+    EXPECT_EQ(body(cwd)["cwd"], fs::path(c.library_path).parent_path().string());
     auto env = body(r);
     EXPECT_FALSE(env.contains("STRATUS_TEST_DAEMON_MARKER"));
     EXPECT_FALSE(env.contains("HOME"));
@@ -399,6 +442,30 @@ TEST_F(RuntimeTest, EnvironmentIsCleanAndComplete) {
     EXPECT_EQ(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:4566");
   }
   ::unsetenv("STRATUS_TEST_DAEMON_MARKER");
+}
+
+TEST(SpareCanRun, OnlyWhatAFreshExecWouldRunTheSame) {
+  char tmpl[] = "/tmp/stratus-spare-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  FunctionConfig c;
+  c.library_path = dir + "/fn.so";
+  fs::copy_file(fn_path("noop"), c.library_path);
+  std::ofstream(dir + "/data.json") << "{}";
+  EXPECT_TRUE(spare_can_run(c));
+  c.environment = {{"MY_SETTING", "1"}};
+  EXPECT_TRUE(spare_can_run(c));
+  for (const char* key : {"LD_PRELOAD", "LD_LIBRARY_PATH", "MALLOC_ARENA_MAX", "GLIBC_TUNABLES"}) {
+    c.environment = {{key, "x"}};
+    EXPECT_FALSE(spare_can_run(c)) << key;
+  }
+  c.environment.clear();
+  std::ofstream(dir + "/libdep.so.1") << "";  // a library the function may link against (LD_LIBRARY_PATH)
+  EXPECT_FALSE(spare_can_run(c));
+  c.library_path = dir + "/missing/fn.so";
+  EXPECT_FALSE(spare_can_run(c));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 TEST_F(RuntimeTest, LogLinesHaveLambdasFormat) {
