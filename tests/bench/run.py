@@ -847,7 +847,9 @@ def wl_sqs_send(ctx: Ctx) -> list[Figure]:
     def body(srv, r, url):
         script = SQS_SEND_LUA.format(body=json.dumps({"QueueUrl": url, "MessageBody": sqs_message_body()}),
                                      auth=SQS_AUTH)
+        c0, t0 = cpu_ticks(r.proc.pid), time.monotonic()
         res = run_wrk_script(ctx, r.port, script, ctx.duration)
+        res["server_cpu_pct"] = 100 * (cpu_ticks(r.proc.pid) - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0)
         res["stored"] = sqs_queue_counts(r.port, url)["visible"]
         ok = (res["requests"] or 0) - res["non2xx"]
         res["ok_rate"] = res["rps"] * ok / res["requests"] if res["requests"] else 0.0
@@ -859,7 +861,8 @@ def wl_sqs_send(ctx: Ctx) -> list[Figure]:
     for name, x in res.items():
         ok = (x["requests"] or 0) - x["non2xx"]
         notes.append(f"{name}: {x['requests']:,} answers, {x['non2xx']} non-2xx, socket errors: "
-                     f"{x['socket_errors'] or 'none'}, queue holds {x['stored']:,} after (2xx: {ok:,})")
+                     f"{x['socket_errors'] or 'none'}, queue holds {x['stored']:,} after (2xx: {ok:,}), "
+                     f"server CPU {x['server_cpu_pct']:.0f}% of a core")
     return [Figure("sqs_send", "SendMessage msgs/s", "msg/s", s.get("ok_rate"), m.get("ok_rate"),
                    better="higher", note="; ".join(notes)),
             Figure("sqs_send", "SendMessage latency p50", "ms", s.get("p50_ms"), m.get("p50_ms")),
@@ -1097,7 +1100,7 @@ def wait_stamp(c: LambdaConn, name: str, key: str, timeout: float) -> int | None
         stamps = function_log_stamps(c, name)
         if key in stamps:
             return stamps[key]
-        time.sleep(0.002)
+        time.sleep(0.01)    # the figure comes from the stamps, not from when they are seen
     return None
 
 
