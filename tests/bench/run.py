@@ -740,7 +740,7 @@ def cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])
 
 
-def sqs_servers(ctx: Ctx, workload: str, body) -> tuple[dict, list[str]]:
+def sqs_servers(ctx: Ctx, body) -> tuple[dict, list[str]]:
     """Runs body(srv, running, queue_url) -> dict against each server with a fresh queue "bench".
     A server without SQS gets a note instead of figures; Skipped when no server has SQS."""
     res, notes = {}, []
@@ -854,7 +854,7 @@ def wl_sqs_send(ctx: Ctx) -> list[Figure]:
         ok = (res["requests"] or 0) - res["non2xx"]
         res["ok_rate"] = res["rps"] * ok / res["requests"] if res["requests"] else 0.0
         return res
-    res, notes = sqs_servers(ctx, "sqs_send", body)
+    res, notes = sqs_servers(ctx, body)
     s, m = res.get("stratus", {}), res.get("moto", {})
     notes.insert(0, f"wrk -t{ctx.threads} -c{ctx.connections} -d{ctx.duration:g}s -s sendmessage.lua "
                     f"(JSON 1.0, 1 KiB body); msgs/s counts 2xx answers only")
@@ -885,7 +885,7 @@ def wl_sqs_drain(ctx: Ctx) -> list[Figure]:
             raise RuntimeError(f"{srv.name}: drain: {problems}")
         left = sqs_queue_counts(r.port, url)
         return {"n": fill["messages"], "fill": fill, "drain": drain, "left": left}
-    res, notes = sqs_servers(ctx, "sqs_drain", body)
+    res, notes = sqs_servers(ctx, body)
     g = lambda name, part, key: res[name][part][key] if name in res else None   # noqa: E731
     ms = lambda name, key: g(name, "drain", key) / 1000 if name in res and g(name, "drain", key) >= 0 else None  # noqa: E731,E501
     notes.insert(0, f"stratus-sqsload drain: {ctx.connections} connections, each ReceiveMessage("
@@ -1000,8 +1000,7 @@ def longpoll_latency(port: int, url: str, reps: int) -> dict:
 
 
 def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
-    """--longpoll-receivers long polls (WaitTimeSeconds=20) held on an empty queue: server CPU; then
-    SendMessage → waiting receiver's answer latency, --longpoll-reps times."""
+    """Server CPU with 1,000 idle long polls; SendMessage → waiting receiver latency p50/p99."""
     import asyncio
     wait_s = 20
 
@@ -1012,7 +1011,7 @@ def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
         # closed socket only when it answers), and such a waiter would take the message.
         lat = longpoll_latency(r.port, sqs_create_queue(r.port, "bench-latency"), ctx.longpoll_reps)
         return {"hold": hold, "lat": lat}
-    res, notes = sqs_servers(ctx, "sqs_longpoll", body)
+    res, notes = sqs_servers(ctx, body)
     for name, x in res.items():
         h = x["hold"]
         bits = [f"{name}: {ctx.longpoll_receivers:,} receivers connected and sent in {h['setup_s']:.1f} s"]
@@ -1039,8 +1038,7 @@ def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
 
 
 def wl_sqs_rss_1m(ctx: Ctx) -> list[Figure]:
-    """Server RSS with --rss-messages (1,000,000) 1 KiB messages waiting (moto: --moto-messages), filled
-    with SendMessageBatch over --connections connections."""
+    """Server RSS with 1,000,000 1 KiB messages waiting (moto: --moto-messages); fill rate."""
     def body(srv, r, url):
         n = ctx.rss_messages if srv.name == "stratus" else min(ctx.rss_messages, ctx.moto_messages)
         time.sleep(0.2)
@@ -1053,7 +1051,7 @@ def wl_sqs_rss_1m(ctx: Ctx) -> list[Figure]:
         after = rss_kib(r.proc.pid)
         return {"n": fill["messages"], "wanted": n, "fill": fill, "counts": counts, "before": before,
                 "after": after}
-    res, notes = sqs_servers(ctx, "sqs_rss_1m", body)
+    res, notes = sqs_servers(ctx, body)
     for name, x in res.items():
         notes.append(f"{name}: {x['n']:,} of {x['wanted']:,} messages sent in {x['fill']['elapsed_s']:.1f} s"
                      f"{' (stopped at ' + format(ctx.fill_timeout, 'g') + ' s)' if x['fill']['hit_deadline'] else ''}, "
