@@ -779,6 +779,8 @@ def run_sqsload(ctx: Ctx, port: int, url: str, mode: str, messages: int, duratio
     p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = p.communicate(timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"stratus-sqsload {mode} did not finish within {duration + 60:g} s") from None
     finally:
         PROCS.stop(p, signal.SIGKILL, grace=0)
     wall = time.monotonic() - t0
@@ -834,6 +836,8 @@ def run_wrk_script(ctx: Ctx, port: int, script_text: str, duration: float) -> di
         p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             out, _ = p.communicate(timeout=duration + 30)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"wrk did not finish within {duration + 30:g} s") from None
         finally:
             PROCS.stop(p, signal.SIGKILL, grace=0)
     res = parse_wrk(out or "")
