@@ -239,6 +239,11 @@ def default_moto_argv() -> list[str]:
 # Figures and workloads
 # ------------------------------------------------------------------------------------------
 
+class Skipped(Exception):
+    """A workload that cannot run against this daemon (a feature it does not have yet): reported, not a
+    failure, and never a made-up figure."""
+
+
 @dataclass
 class Figure:
     workload: str
@@ -267,6 +272,16 @@ class Ctx:
     cold_starts: int = 30
     warm_calls: int = 2000
     rss_invokes: int = 1_000_000
+    sqs_client: str = ""
+    drain_messages: int = 100_000
+    moto_messages: int = 1_000
+    fill_timeout: float = 300.0
+    drain_timeout: float = 30.0
+    longpoll_receivers: int = 1000
+    longpoll_hold: float = 10.0
+    longpoll_reps: int = 200
+    rss_messages: int = 1_000_000
+    esm_messages: int = 100
 
     def servers(self):
         return [s for s in (self.stratus, self.moto) if s is not None]
@@ -623,6 +638,541 @@ def wl_fn_rss(ctx: Ctx) -> list[Figure]:
                    mib(after - before) if after is not None and before is not None else None, None)]
 
 
+# ------------------------------------------------------------------------------------------
+# SQS (both servers; the wire format is boto3's JSON 1.0 protocol)
+# ------------------------------------------------------------------------------------------
+
+SQS_AUTH = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-target;x-amzn-query-mode, Signature=" + "0" * 64)
+SQS_BODY_BYTES = 1024
+
+
+def sqs_headers(op: str) -> dict:
+    """The headers boto3 sends for an SQS operation (JSON 1.0, query-compatible mode)."""
+    return {"X-Amz-Target": f"AmazonSQS.{op}", "Content-Type": "application/x-amz-json-1.0",
+            "x-amzn-query-mode": "true", "X-Amz-Date": "20260101T000000Z", "Authorization": SQS_AUTH}
+
+
+def sqs_message_body(n: int = SQS_BODY_BYTES) -> str:
+    """n bytes of ASCII that need no JSON escaping (the same pattern stratus-sqsload sends)."""
+    pattern = "stratus-bench 0123456789 abcdefghijklmnopqrstuvwxyz "
+    return (pattern * (n // len(pattern) + 1))[:n]
+
+
+class SqsUnavailable(RuntimeError):
+    """The server has no SQS (CreateQueue answered 501 Not Implemented or an unknown-operation error)."""
+
+
+class SqsConn:
+    """One HTTP/1.1 connection speaking SQS's JSON protocol (http.client; it reconnects by itself after
+    moto's `Connection: close`)."""
+
+    def __init__(self, port: int, timeout: float = 30.0):
+        import http.client
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send(self, op: str, doc: dict) -> None:
+        """Writes the request only (for a long poll whose answer is read later with `answer`)."""
+        if self.conn.sock is None:
+            self.conn.connect()
+            self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conn.request("POST", "/", body=json.dumps(doc).encode(), headers=sqs_headers(op))
+
+    def answer(self) -> tuple[int, dict]:
+        r = self.conn.getresponse()
+        body = r.read()
+        try:
+            doc = json.loads(body) if body else {}
+        except ValueError:
+            doc = {"_raw": body[:300].decode("utf-8", "replace")}
+        return r.status, doc
+
+    def call(self, op: str, doc: dict) -> tuple[int, dict]:
+        self.send(op, doc)
+        return self.answer()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def sqs_create_queue(port: int, name: str, attributes: dict | None = None) -> str:
+    c = SqsConn(port)
+    try:
+        doc = {"QueueName": name}
+        if attributes:
+            doc["Attributes"] = attributes
+        status, out = c.call("CreateQueue", doc)
+    finally:
+        c.close()
+    if status == 501 or (status == 400 and "UnknownOperation" in json.dumps(out)):
+        raise SqsUnavailable(f"CreateQueue answered {status} {out.get('__type') or out.get('message') or ''}"
+                             .strip())
+    if status != 200 or "QueueUrl" not in out:
+        raise RuntimeError(f"CreateQueue answered {status}: {json.dumps(out)[:300]}")
+    return out["QueueUrl"]
+
+
+def sqs_queue_counts(port: int, url: str) -> dict:
+    """ApproximateNumberOfMessages (visible) and ...NotVisible (in flight) of the queue."""
+    c = SqsConn(port)
+    try:
+        status, out = c.call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": [
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "QueueArn"]})
+    finally:
+        c.close()
+    if status != 200:
+        raise RuntimeError(f"GetQueueAttributes answered {status}: {json.dumps(out)[:300]}")
+    a = out.get("Attributes", {})
+    return {"visible": int(a.get("ApproximateNumberOfMessages", -1)),
+            "in_flight": int(a.get("ApproximateNumberOfMessagesNotVisible", -1)),
+            "arn": a.get("QueueArn", "")}
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process (all its threads), in clock ticks, from /proc/PID/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()   # after "pid (comm) "; fields[0] is the state
+    return int(fields[11]) + int(fields[12])
+
+
+def sqs_servers(ctx: Ctx, body) -> tuple[dict, list[str]]:
+    """Runs body(srv, running, queue_url) -> dict against each server with a fresh queue "bench".
+    A server without SQS gets a note instead of figures; Skipped when no server has SQS."""
+    res, notes = {}, []
+    for srv in ctx.servers():
+        r = srv.start()
+        try:
+            try:
+                url = sqs_create_queue(r.port, "bench")
+            except SqsUnavailable as e:
+                notes.append(f"{srv.name}: no SQS ({e})")
+                continue
+            res[srv.name] = body(srv, r, url)
+        finally:
+            PROCS.stop(r.proc, signal.SIGTERM)
+    if not res:
+        raise Skipped("; ".join(notes) or "no server to measure")
+    return res, notes
+
+
+def sqs_client(ctx: Ctx) -> str:
+    path = Path(ctx.sqs_client)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise RuntimeError(f"no load client at {path} (build the stratus-sqsload target, or pass --sqs-client)")
+    return str(path)
+
+
+def run_sqsload(ctx: Ctx, port: int, url: str, mode: str, messages: int, duration: float,
+                watch_pid: int | None = None) -> dict:
+    """Runs stratus-sqsload; adds the client's and the server's CPU use (% of one core) to its result."""
+    import resource
+    argv = [sqs_client(ctx), "--mode", mode, "--port", str(port), "--queue-url", url,
+            "--connections", str(ctx.connections), "--duration", f"{duration:g}", "--messages", str(messages)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = cpu_ticks(watch_pid) if watch_pid else None
+    t0 = time.monotonic()
+    p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=duration + 60)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"stratus-sqsload {mode} did not finish within {duration + 60:g} s") from None
+    finally:
+        PROCS.stop(p, signal.SIGKILL, grace=0)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        res = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"stratus-sqsload {mode} printed no result: {err.strip()[:300]}") from None
+    res["client_cpu_pct"] = 100 * ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / wall
+    if server_before is not None:
+        server_after = cpu_ticks(watch_pid)
+        if server_after is not None:
+            res["server_cpu_pct"] = 100 * (server_after - server_before) / os.sysconf("SC_CLK_TCK") / wall
+    return res
+
+
+def sqsload_problems(res: dict) -> str:
+    bits = []
+    if res.get("errors"):
+        bits.append(f"{res['errors']} errors (first: {res.get('first_error', '')[:200]})")
+    if res.get("failed_entries"):
+        bits.append(f"{res['failed_entries']} failed batch entries")
+    return "; ".join(bits)
+
+
+def cpu_note(res: dict) -> str:
+    s = f"client {res.get('client_cpu_pct', 0):.0f}% of a core"
+    if "server_cpu_pct" in res:
+        s += f", server {res['server_cpu_pct']:.0f}%"
+    return s
+
+
+SQS_SEND_LUA = """wrk.method = "POST"
+wrk.path = "/"
+wrk.body = [==[{body}]==]
+wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
+wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
+wrk.headers["x-amzn-query-mode"] = "true"
+wrk.headers["X-Amz-Date"] = "20260101T000000Z"
+wrk.headers["Authorization"] = "{auth}"
+"""
+
+
+def run_wrk_script(ctx: Ctx, port: int, script_text: str, duration: float) -> dict:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise RuntimeError("wrk is not installed")
+    with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
+        script = os.path.join(tmp, "script.lua")
+        Path(script).write_text(script_text)
+        argv = [wrk, f"-t{ctx.threads}", f"-c{ctx.connections}", f"-d{duration:g}s", "--latency", "-s", script,
+                f"http://{HOST}:{port}/"]
+        p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=duration + 30)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"wrk did not finish within {duration + 30:g} s") from None
+        finally:
+            PROCS.stop(p, signal.SIGKILL, grace=0)
+    res = parse_wrk(out or "")
+    if res["rps"] is None:
+        raise RuntimeError(f"could not parse wrk output:\n{out}")
+    return res
+
+
+def wl_sqs_send(ctx: Ctx) -> list[Figure]:
+    """SendMessage (1 KiB body) msgs/s with wrk, --connections keep-alive connections; latency p50/p99."""
+    def body(srv, r, url):
+        script = SQS_SEND_LUA.format(body=json.dumps({"QueueUrl": url, "MessageBody": sqs_message_body()}),
+                                     auth=SQS_AUTH)
+        c0, t0 = cpu_ticks(r.proc.pid), time.monotonic()
+        res = run_wrk_script(ctx, r.port, script, ctx.duration)
+        res["server_cpu_pct"] = 100 * (cpu_ticks(r.proc.pid) - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0)
+        res["stored"] = sqs_queue_counts(r.port, url)["visible"]
+        ok = (res["requests"] or 0) - res["non2xx"]
+        res["ok_rate"] = res["rps"] * ok / res["requests"] if res["requests"] else 0.0
+        return res
+    res, notes = sqs_servers(ctx, body)
+    s, m = res.get("stratus", {}), res.get("moto", {})
+    notes.insert(0, f"wrk -t{ctx.threads} -c{ctx.connections} -d{ctx.duration:g}s -s sendmessage.lua "
+                    f"(JSON 1.0, 1 KiB body); msgs/s counts 2xx answers only")
+    for name, x in res.items():
+        ok = (x["requests"] or 0) - x["non2xx"]
+        notes.append(f"{name}: {x['requests']:,} answers, {x['non2xx']} non-2xx, socket errors: "
+                     f"{x['socket_errors'] or 'none'}, queue holds {x['stored']:,} after (2xx: {ok:,}), "
+                     f"server CPU {x['server_cpu_pct']:.0f}% of a core")
+    return [Figure("sqs_send", "SendMessage msgs/s", "msg/s", s.get("ok_rate"), m.get("ok_rate"),
+                   better="higher", note="; ".join(notes)),
+            Figure("sqs_send", "SendMessage latency p50", "ms", s.get("p50_ms"), m.get("p50_ms")),
+            Figure("sqs_send", "SendMessage latency p99", "ms", s.get("p99_ms"), m.get("p99_ms"))]
+
+
+def wl_sqs_drain(ctx: Ctx) -> list[Figure]:
+    """Prefilled queue drained by ReceiveMessage(10) + DeleteMessageBatch on --connections connections."""
+    def body(srv, r, url):
+        n = ctx.drain_messages if srv.name == "stratus" else min(ctx.drain_messages, ctx.moto_messages)
+        fill = run_sqsload(ctx, r.port, url, "fill", n, ctx.fill_timeout, r.proc.pid)
+        if problems := sqsload_problems(fill):
+            raise RuntimeError(f"{srv.name}: prefill: {problems}")
+        counts = sqs_queue_counts(r.port, url)
+        if counts["visible"] != fill["messages"]:
+            raise RuntimeError(f"{srv.name}: prefilled {fill['messages']:,} messages but the queue shows "
+                               f"{counts['visible']:,} visible")
+        drain = run_sqsload(ctx, r.port, url, "drain", 0, ctx.drain_timeout, r.proc.pid)
+        if problems := sqsload_problems(drain):
+            raise RuntimeError(f"{srv.name}: drain: {problems}")
+        left = sqs_queue_counts(r.port, url)
+        return {"n": fill["messages"], "fill": fill, "drain": drain, "left": left}
+    res, notes = sqs_servers(ctx, body)
+    g = lambda name, part, key: res[name][part][key] if name in res else None   # noqa: E731
+    ms = lambda name, key: g(name, "drain", key) / 1000 if name in res and g(name, "drain", key) >= 0 else None  # noqa: E731,E501
+    notes.insert(0, f"stratus-sqsload drain: {ctx.connections} connections, each ReceiveMessage("
+                    f"MaxNumberOfMessages=10) then DeleteMessageBatch of the handles, until a receive comes "
+                    f"back empty (or {ctx.drain_timeout:g} s)")
+    for name, x in res.items():
+        d = x["drain"]
+        notes.append(f"{name}: {x['n']:,} prefilled, {d['messages']:,} deleted in {d['elapsed_s']:.2f} s "
+                     f"({'stopped at ' + format(ctx.drain_timeout, 'g') + ' s' if d['hit_deadline'] else 'drained'}"
+                     f"), left visible {x['left']['visible']:,} / in flight {x['left']['in_flight']:,}; "
+                     f"{cpu_note(d)}")
+    fill_note = "; ".join(f"{name}: {x['n']:,} messages in {x['fill']['elapsed_s']:.2f} s, {cpu_note(x['fill'])}"
+                          for name, x in res.items())
+    return [Figure("sqs_drain", "messages drained/s", "msg/s", g("stratus", "drain", "messages_per_s"),
+                   g("moto", "drain", "messages_per_s"), better="higher", note="; ".join(notes)),
+            Figure("sqs_drain", "ReceiveMessage(10) latency p50", "ms", ms("stratus", "p50_us"), ms("moto", "p50_us")),
+            Figure("sqs_drain", "ReceiveMessage(10) latency p99", "ms", ms("stratus", "p99_us"), ms("moto", "p99_us")),
+            Figure("sqs_drain", "DeleteMessageBatch latency p50", "ms", ms("stratus", "delete_p50_us"),
+                   ms("moto", "delete_p50_us")),
+            Figure("sqs_drain", "DeleteMessageBatch latency p99", "ms", ms("stratus", "delete_p99_us"),
+                   ms("moto", "delete_p99_us")),
+            Figure("sqs_drain", "prefill SendMessageBatch msgs/s", "msg/s", g("stratus", "fill", "messages_per_s"),
+                   g("moto", "fill", "messages_per_s"), better="higher",
+                   note=f"stratus-sqsload fill, {ctx.connections} connections, batches of 10; " + fill_note)]
+
+
+async def _hold_receivers(port: int, url: str, n: int, pid: int, hold_s: float, wait_s: int) -> dict:
+    """Opens n connections, each sending ReceiveMessage(WaitTimeSeconds=wait_s) on an empty queue, then
+    measures the server's CPU over hold_s seconds while they all wait."""
+    import asyncio
+    request = (f"POST / HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+               + "".join(f"{k}: {v}\r\n" for k, v in sqs_headers("ReceiveMessage").items()))
+    body = json.dumps({"QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": wait_s}).encode()
+    request = request.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    writers, answered = [], []
+    connect_gate = asyncio.Semaphore(64)   # a burst of 1,000 SYNs would overflow small listen backlogs
+
+    async def one():
+        async with connect_gate:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 30)
+        writers.append(writer)
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        answered.append((time.monotonic(), head[:40]))
+
+    t_start = time.monotonic()
+    tasks = [asyncio.ensure_future(one()) for _ in range(n)]
+    try:
+        deadline = time.monotonic() + 60
+        while len(writers) < n and time.monotonic() < deadline:
+            failed = [t for t in tasks if t.done() and t.exception() is not None]
+            if failed:
+                raise RuntimeError(f"a receiver failed: {failed[0].exception()!r}")
+            await asyncio.sleep(0.05)
+        if len(writers) < n:
+            raise RuntimeError(f"only {len(writers)} of {n} receivers connected within 60 s")
+        t_sent = time.monotonic()
+        await asyncio.sleep(0.5)           # let the server take the last requests in
+        # The window ends a second before the first receiver's wait could expire.
+        window = min(hold_s, t_start + wait_s - 1 - time.monotonic())
+        if window < 1:
+            raise RuntimeError(f"connecting {n} receivers took {t_sent - t_start:.1f} s: no time is left to "
+                               f"measure before their {wait_s} s waits end")
+        c0, t0 = cpu_ticks(pid), time.monotonic()
+        await asyncio.sleep(window)
+        c1, t1 = cpu_ticks(pid), time.monotonic()
+        answered_in_window = [a for a in answered if a[0] <= t1]
+        return {"cpu_pct": 100 * (c1 - c0) / os.sysconf("SC_CLK_TCK") / (t1 - t0), "window_s": t1 - t0,
+                "setup_s": t_sent - t_start, "answered": len(answered_in_window),
+                "answered_sample": answered_in_window[0][1].decode("latin-1") if answered_in_window else ""}
+    finally:
+        for t in tasks:
+            t.cancel()
+        for w in writers:
+            w.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def longpoll_latency(port: int, url: str, reps: int) -> dict:
+    """One receiver waiting (WaitTimeSeconds=20); SendMessage on another connection; time from sending it
+    to the receiver's answer (read completely). Each message is deleted before the next round."""
+    receiver, sender = SqsConn(port), SqsConn(port)
+    times, misses = [], 0
+    body = sqs_message_body()
+    try:
+        for i in range(reps):
+            receiver.send("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 20})
+            time.sleep(0.02)                # the receive is waiting in the server by now
+            t0 = time.perf_counter_ns()
+            sender.send("SendMessage", {"QueueUrl": url, "MessageBody": body})
+            status, out = receiver.answer()
+            t1 = time.perf_counter_ns()
+            s_status, s_out = sender.answer()
+            if s_status != 200:
+                raise RuntimeError(f"SendMessage answered {s_status}: {json.dumps(s_out)[:300]}")
+            msgs = out.get("Messages") or []
+            if status != 200 or len(msgs) != 1:
+                misses += 1
+                if status != 200:
+                    raise RuntimeError(f"ReceiveMessage answered {status}: {json.dumps(out)[:300]}")
+                continue
+            times.append((t1 - t0) / 1e6)
+            d_status, d_out = sender.call("DeleteMessage", {"QueueUrl": url,
+                                                            "ReceiptHandle": msgs[0]["ReceiptHandle"]})
+            if d_status != 200:
+                raise RuntimeError(f"DeleteMessage answered {d_status}: {json.dumps(d_out)[:300]}")
+    finally:
+        receiver.close()
+        sender.close()
+    return {"times": times, "misses": misses}
+
+
+def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
+    """Server CPU with 1,000 idle long polls; SendMessage → waiting receiver latency p50/p99."""
+    import asyncio
+    wait_s = 20
+
+    def body(srv, r, url):
+        hold = asyncio.run(_hold_receivers(r.port, url, ctx.longpoll_receivers, r.proc.pid, ctx.longpoll_hold,
+                                           wait_s))
+        # A queue of its own: the receivers just closed may still be waiting in the server (it learns of a
+        # closed socket only when it answers), and such a waiter would take the message.
+        lat = longpoll_latency(r.port, sqs_create_queue(r.port, "bench-latency"), ctx.longpoll_reps)
+        return {"hold": hold, "lat": lat}
+    res, notes = sqs_servers(ctx, body)
+    for name, x in res.items():
+        h = x["hold"]
+        bits = [f"{name}: {ctx.longpoll_receivers:,} receivers connected and sent in {h['setup_s']:.1f} s"]
+        if h["answered"]:
+            bits.append(f"{h['answered']} answered before {wait_s} s ({h['answered_sample']!r})")
+        if h["window_s"] < ctx.longpoll_hold - 0.05:
+            bits.append(f"window shortened to {h['window_s']:.1f} s so that it ends before the first wait does")
+        if x["lat"]["misses"]:
+            bits.append(f"{x['lat']['misses']} of {ctx.longpoll_reps} waiting receives came back without the message")
+        notes.append(", ".join(bits))
+    cpu = {n: x["hold"]["cpu_pct"] for n, x in res.items()}
+    lat = {n: x["lat"]["times"] for n, x in res.items()}
+    lat_note = (f"{ctx.longpoll_reps} rounds: one ReceiveMessage(WaitTimeSeconds={wait_s}) waiting 20 ms, then "
+                f"SendMessage (1 KiB) on a second connection; timed from writing SendMessage to the receiver's "
+                f"answer read (Python http.client, its overhead included)")
+    return [Figure("sqs_longpoll", f"server CPU, {ctx.longpoll_receivers:,} idle long polls", "% core",
+                   cpu.get("stratus"), cpu.get("moto"), note="; ".join(
+                       [f"/proc/PID/stat utime+stime over {ctx.longpoll_hold:g} s, every receiver a keep-alive "
+                        f"socket of its own (asyncio)"] + notes)),
+            Figure("sqs_longpoll", "send → waiting receiver, p50", "ms", pct(lat.get("stratus"), 50),
+                   pct(lat.get("moto"), 50), note=lat_note),
+            Figure("sqs_longpoll", "send → waiting receiver, p99", "ms", pct(lat.get("stratus"), 99),
+                   pct(lat.get("moto"), 99))]
+
+
+def wl_sqs_rss_1m(ctx: Ctx) -> list[Figure]:
+    """Server RSS with 1,000,000 1 KiB messages waiting (moto: --moto-messages); fill rate."""
+    def body(srv, r, url):
+        n = ctx.rss_messages if srv.name == "stratus" else min(ctx.rss_messages, ctx.moto_messages)
+        time.sleep(0.2)
+        before = rss_kib(r.proc.pid)
+        fill = run_sqsload(ctx, r.port, url, "fill", n, ctx.fill_timeout, r.proc.pid)
+        if problems := sqsload_problems(fill):
+            raise RuntimeError(f"{srv.name}: fill: {problems}")
+        counts = sqs_queue_counts(r.port, url)
+        time.sleep(0.2)
+        after = rss_kib(r.proc.pid)
+        return {"n": fill["messages"], "wanted": n, "fill": fill, "counts": counts, "before": before,
+                "after": after}
+    res, notes = sqs_servers(ctx, body)
+    for name, x in res.items():
+        notes.append(f"{name}: {x['n']:,} of {x['wanted']:,} messages sent in {x['fill']['elapsed_s']:.1f} s"
+                     f"{' (stopped at ' + format(ctx.fill_timeout, 'g') + ' s)' if x['fill']['hit_deadline'] else ''}, "
+                     f"queue shows {x['counts']['visible']:,} visible; {cpu_note(x['fill'])}")
+    mib = lambda k: k / 1024 if k is not None else None   # noqa: E731
+    v = lambda name, key: res[name][key] if name in res else None   # noqa: E731
+    per_msg = {n: (x["after"] - x["before"]) * 1024 / x["n"] for n, x in res.items() if x["n"]}
+    ns = ", ".join(f"{n} {x['n']:,}" for n, x in res.items())
+    after = Figure("sqs_rss_1m", "RSS with the messages waiting", "MiB", mib(v("stratus", "after")),
+                   mib(v("moto", "after")), note=f"messages waiting: {ns}"
+                   + ("; no ratio: different counts" if len({x['n'] for x in res.values()}) > 1 else ""))
+    if len({x["n"] for x in res.values()}) > 1:
+        after.ratio = None
+    return [Figure("sqs_rss_1m", "fill SendMessageBatch msgs/s", "msg/s",
+                   v("stratus", "fill") and v("stratus", "fill")["messages_per_s"],
+                   v("moto", "fill") and v("moto", "fill")["messages_per_s"], better="higher",
+                   note=f"stratus-sqsload fill, {ctx.connections} connections, batches of 10 x 1 KiB; "
+                        + "; ".join(notes)),
+            Figure("sqs_rss_1m", "RSS before fill", "MiB", mib(v("stratus", "before")), mib(v("moto", "before")),
+                   note="VmRSS of the server process, queue created, empty"),
+            after,
+            Figure("sqs_rss_1m", "RSS growth per message", "bytes", per_msg.get("stratus"), per_msg.get("moto"),
+                   note="(after - before) / messages; 1 KiB bodies")]
+
+
+# ------------------------------------------------------------------------------------------
+# SQS → Lambda event source mapping (Stratus only)
+# ------------------------------------------------------------------------------------------
+
+STAMP_LINE = re.compile(r"STAMP (\d+) (\S+) (esm-\S+)")
+
+
+def function_log_stamps(c: LambdaConn, name: str) -> dict[str, int]:
+    """body → handler-entry time (ns, CLOCK_REALTIME) from the stamp function's log lines."""
+    status, body = c.call("GET", f"/_stratus/logs/{name}")
+    if status != 200:
+        raise RuntimeError(f"GET /_stratus/logs/{name} answered {status}: {body[:200]!r}")
+    return {m.group(3): int(m.group(1)) for m in STAMP_LINE.finditer(body.decode("utf-8", "replace"))}
+
+
+def wait_stamp(c: LambdaConn, name: str, key: str, timeout: float) -> int | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stamps = function_log_stamps(c, name)
+        if key in stamps:
+            return stamps[key]
+        time.sleep(0.01)    # the figure comes from the stamps, not from when they are seen
+    return None
+
+
+def wl_esm_latency(ctx: Ctx) -> list[Figure]:
+    """SQS event source mapping → warm `stamp` function: SendMessage → handler entered, p50/p99."""
+    lib = function_library(ctx, "stamp")
+    r = ctx.stratus.start()
+    c = sqs = None
+    try:
+        try:
+            url = sqs_create_queue(r.port, "esm-bench")
+        except SqsUnavailable as e:
+            raise Skipped(f"stratus has no SQS yet: {e}") from None
+        arn = sqs_queue_counts(r.port, url)["arn"]
+        c = LambdaConn(r.port)
+        c.create_function("stamp", lib, Timeout=30)
+        for _ in range(5):   # one warm instance
+            status, body = c.invoke("stamp")
+            if status != 200:
+                raise RuntimeError(f"Invoke stamp answered {status}: {body[:300]!r}")
+        status, body = c.call("POST", "/2015-03-31/event-source-mappings/", json.dumps({
+            "EventSourceArn": arn, "FunctionName": "stamp", "BatchSize": 1,
+            "MaximumBatchingWindowInSeconds": 0, "Enabled": True}).encode())
+        if status == 501:
+            raise Skipped(f"CreateEventSourceMapping answered 501 (not implemented): {body[:200]!r}")
+        if status != 202:
+            raise RuntimeError(f"CreateEventSourceMapping answered {status}: {body[:300]!r}")
+        uuid = json.loads(body)["UUID"]
+        state, deadline = "", time.monotonic() + 15
+        while time.monotonic() < deadline:
+            status, body = c.call("GET", f"/2015-03-31/event-source-mappings/{uuid}")
+            state = json.loads(body).get("State", "") if status == 200 else f"HTTP {status}"
+            if state == "Enabled":
+                break
+            time.sleep(0.05)
+        sqs = SqsConn(r.port)
+        status, out = sqs.call("SendMessage", {"QueueUrl": url, "MessageBody": "esm-warmup"})
+        if status != 200:
+            raise RuntimeError(f"SendMessage answered {status}: {json.dumps(out)[:300]}")
+        if wait_stamp(c, "stamp", "esm-warmup", 15) is None:
+            raise Skipped(f"the mapping (state {state!r}) never invoked the function within 15 s of a "
+                          f"SendMessage: no figure")
+        times = []
+        for i in range(ctx.esm_messages):
+            key = f"esm-{i}"
+            t_send = time.time_ns()
+            sqs.send("SendMessage", {"QueueUrl": url, "MessageBody": key})
+            status, out = sqs.answer()
+            if status != 200:
+                raise RuntimeError(f"SendMessage answered {status}: {json.dumps(out)[:300]}")
+            entered = wait_stamp(c, "stamp", key, 10)
+            if entered is None:
+                raise RuntimeError(f"message {key} did not reach the function within 10 s "
+                                   f"({len(times)} of {ctx.esm_messages} had)")
+            times.append((entered - t_send) / 1e6)
+        pool = next((p for p in function_stats(r.port).get("pools", []) if p["function"] == "stamp"), {})
+    finally:
+        for x in (c, sqs):
+            if x is not None:
+                x.close()
+        PROCS.stop(r.proc, signal.SIGTERM)
+    note = (f"Stratus only: moto runs Lambda in Docker; mapping BatchSize=1, batching window 0; "
+            f"{ctx.esm_messages} messages one at a time, each timed from just before writing SendMessage "
+            f"(time.time_ns) to the CLOCK_REALTIME the stamp function logged on entry; "
+            f"cold starts in the pool: {pool.get('cold_starts')}")
+    return [Figure("esm_latency", "send → handler entered, p50", "ms", pct(times, 50), None, note=note),
+            Figure("esm_latency", "send → handler entered, p99", "ms", pct(times, 99), None),
+            Figure("esm_latency", "send → handler entered, max", "ms", max(times), None)]
+
+
 # name → function; order is the run order. Add new workloads here.
 WORKLOADS: list[tuple[str, Callable[[Ctx], list[Figure]]]] = [
     ("start", wl_start),
@@ -632,6 +1182,11 @@ WORKLOADS: list[tuple[str, Callable[[Ctx], list[Figure]]]] = [
     ("fn_warm", wl_fn_warm),
     ("fn_rps", wl_fn_rps),
     ("fn_rss", wl_fn_rss),
+    ("sqs_send", wl_sqs_send),
+    ("sqs_drain", wl_sqs_drain),
+    ("sqs_longpoll", wl_sqs_longpoll),
+    ("sqs_rss_1m", wl_sqs_rss_1m),
+    ("esm_latency", wl_esm_latency),
 ]
 
 
@@ -671,6 +1226,12 @@ def print_table(figs: list[Figure], out=sys.stdout) -> None:
             print(f"  {f.name}: {f.note}", file=out)
 
 
+def default_sqs_client(stratus: str) -> str:
+    """stratus-sqsload next to the stratus binary, else the Release build's."""
+    beside = Path(os.path.abspath(stratus)).parent / "stratus-sqsload"
+    return str(beside if beside.is_file() else REPO / "build" / "bin" / "stratus-sqsload")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stratus", default=str(REPO / "build" / "bin" / "stratus"),
@@ -692,6 +1253,25 @@ def main(argv=None) -> int:
     ap.add_argument("--warm-calls", type=int, default=2000, help="timed Invokes for 'fn_warm' (2000)")
     ap.add_argument("--rss-invokes", type=int, default=1_000_000,
                     help="warm Invokes for 'fn_rss' (1,000,000; stops after 300 s regardless)")
+    ap.add_argument("--sqs-client", default=None,
+                    help="the SQS load client stratus-sqsload (default: next to the stratus binary, else "
+                         "build/bin/stratus-sqsload)")
+    ap.add_argument("--drain-messages", type=int, default=100_000,
+                    help="messages prefilled for 'sqs_drain' (100,000; moto gets at most --moto-messages)")
+    ap.add_argument("--moto-messages", type=int, default=1_000,
+                    help="cap on the messages moto is filled with in 'sqs_drain' and 'sqs_rss_1m' (1,000)")
+    ap.add_argument("--fill-timeout", type=float, default=300.0,
+                    help="bound on one fill (SendMessageBatch) run in seconds (300)")
+    ap.add_argument("--drain-timeout", type=float, default=30.0, help="bound on the drain in seconds (30)")
+    ap.add_argument("--longpoll-receivers", type=int, default=1000,
+                    help="concurrent long polls in 'sqs_longpoll' (1000)")
+    ap.add_argument("--longpoll-hold", type=float, default=10.0,
+                    help="seconds the server's CPU is measured while they wait (10; at most 18)")
+    ap.add_argument("--longpoll-reps", type=int, default=200,
+                    help="send → waiting receiver rounds in 'sqs_longpoll' (200)")
+    ap.add_argument("--rss-messages", type=int, default=1_000_000,
+                    help="messages waiting in 'sqs_rss_1m' (1,000,000; moto gets at most --moto-messages)")
+    ap.add_argument("--esm-messages", type=int, default=100, help="timed messages in 'esm_latency' (100)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args(argv)
 
@@ -711,9 +1291,19 @@ def main(argv=None) -> int:
     if not (1 <= args.cold_starts <= 1000 and 1 <= args.warm_calls <= 1_000_000
             and 1 <= args.rss_invokes <= 100_000_000):
         ap.error("--cold-starts must be 1..1000, --warm-calls 1..1e6, --rss-invokes 1..1e8")
+    if not (10 <= args.drain_messages <= 100_000_000 and 10 <= args.moto_messages <= 100_000_000
+            and 10 <= args.rss_messages <= 100_000_000 and 0 < args.fill_timeout <= 3600
+            and 0 < args.drain_timeout <= 3600):
+        ap.error("--drain-messages, --moto-messages, --rss-messages must be 10..1e8; "
+                 "--fill-timeout, --drain-timeout 0..3600 s")
+    if not (1 <= args.longpoll_receivers <= 10_000 and 0 < args.longpoll_hold <= 18
+            and 1 <= args.longpoll_reps <= 100_000 and 1 <= args.esm_messages <= 100_000):
+        ap.error("--longpoll-receivers must be 1..10000, --longpoll-hold 0..18 s (the waits last 20 s), "
+                 "--longpoll-reps and --esm-messages 1..1e5")
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
+    loadavg_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="stratus-bench-") as tmp:
         stack = os.path.join(tmp, "empty-stack.yaml")
@@ -723,9 +1313,13 @@ def main(argv=None) -> int:
                          or str(Path(os.path.abspath(args.stratus)).parent.parent / "functions"))
         ctx = Ctx(Stratus(os.path.abspath(args.stratus), shlex.split(args.stratus_args), stack), moto,
                   args.starts, args.duration, args.threads, args.connections, functions_dir,
-                  args.cold_starts, args.warm_calls, args.rss_invokes)
+                  args.cold_starts, args.warm_calls, args.rss_invokes,
+                  args.sqs_client or default_sqs_client(args.stratus), args.drain_messages,
+                  args.moto_messages, args.fill_timeout, args.drain_timeout, args.longpoll_receivers,
+                  args.longpoll_hold, args.longpoll_reps, args.rss_messages, args.esm_messages)
         figs: list[Figure] = []
         errors: dict[str, str] = {}
+        skipped: dict[str, str] = {}
         try:
             for name, fn in WORKLOADS:
                 if only and name not in only:
@@ -733,6 +1327,9 @@ def main(argv=None) -> int:
                 print(f"[bench] {name} ...", file=sys.stderr, flush=True)
                 try:
                     figs += fn(ctx)
+                except Skipped as e:
+                    skipped[name] = str(e)
+                    print(f"[bench] {name} skipped: {e}", file=sys.stderr, flush=True)
                 except RuntimeError as e:
                     errors[name] = str(e)
                     print(f"[bench] {name} failed: {e}", file=sys.stderr, flush=True)
@@ -747,12 +1344,18 @@ def main(argv=None) -> int:
             PROCS.kill_all()
 
     print_table(figs)
+    if skipped:
+        print("\nskipped workloads: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    print(f"\nload average before / after: {' '.join(f'{x:.2f}' for x in loadavg_before)} / "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs; other work on the "
+          f"machine skews every figure)")
     if args.json:
         meta = {"stratus": ctx.stratus.argv(), "moto": ctx.moto.argv(0)[:-4] if ctx.moto else None,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
                 "cpus": os.cpu_count(), "python": platform.python_version(),
                 "starts": args.starts, "duration_s": args.duration, "threads": args.threads,
-                "connections": args.connections, "errors": errors}
+                "connections": args.connections, "errors": errors, "skipped": skipped,
+                "loadavg_before": loadavg_before, "loadavg_after": os.getloadavg()}
         Path(args.json).write_text(json.dumps({"meta": meta, "figures": [asdict(f) for f in figs]},
                                               indent=2) + "\n")
     if errors:
