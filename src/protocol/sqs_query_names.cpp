@@ -53,6 +53,7 @@ constexpr QueryName k_sqs_query_names[] = {
     {"SetQueueAttributesRequest", "Attributes", "Attribute"},
     {"StringList", "[member]", "StringListValue"},
     {"TagKeyList", "[member]", "TagKey"},
+    {"TagQueueRequest", "Tags", "Tag"},  // AWS CLI v2 sends Tag.1.Key / Tag.1.Value
     {"TagMap", "[key]", "Key"},
     {"TagMap", "[value]", "Value"},
 };

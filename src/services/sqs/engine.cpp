@@ -1162,6 +1162,13 @@ std::vector<MoveTask> Engine::move_tasks(const std::string& source_arn) const {
 }
 
 std::optional<AwsError> Engine::cancel_move_task(const std::string& handle, std::int64_t& moved) {
+  // A handle that is not one we could have issued (base64 of {"taskId", "sourceArn"}) is a bad parameter;
+  // a well-formed one naming no task is "Task does not exist." (AWS answers these two differently).
+  auto decoded = base64_decode(handle);
+  json parsed = decoded ? json::parse(*decoded, nullptr, false) : json();
+  if (!parsed.is_object() || !parsed.contains("taskId") || !parsed["taskId"].is_string() ||
+      !parsed.contains("sourceArn") || !parsed["sourceArn"].is_string())
+    return AwsError::sender(400, "InvalidParameterValue", "Value for parameter TaskHandle is invalid.");
   std::lock_guard lk(task_mu_);
   for (auto& t : tasks_) {
     if (t.handle != handle) continue;
