@@ -26,18 +26,6 @@ std::string record_key(const std::string& account, const std::string& region, co
   return KeyBuilder().add_string(account).add_string(region).add_string("api").add_string(id).build();
 }
 
-// The member `key` of `j` when it is an object, else an empty object (never a temporary, so that
-// iterating its items() is safe).
-const json& object_member(const json& j, const char* key) {
-  static const json empty = json::object();
-  auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : empty;
-}
-
-std::string str(const json& j, const char* key, std::string fallback = "") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 std::map<std::string, std::string> string_map(const json& j) {
   std::map<std::string, std::string> out;
@@ -129,6 +117,33 @@ std::string random_id(std::size_t length) {
   std::string out(length, 'a');
   for (auto& c : out) c = kAlphabet[rng() % 36];
   return out;
+}
+
+std::string unique_id(const json& existing, std::size_t length) {
+  std::string id;
+  do id = random_id(length);
+  while (existing.contains(id));
+  return id;
+}
+
+const json& object_member(const json& j, const char* key) {
+  static const json empty = json::object();
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : empty;
+}
+
+std::string str(const json& j, const char* key, std::string fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+AwsError bad_request(std::string message) { return AwsError::sender(400, "BadRequestException", std::move(message)); }
+AwsError not_found(std::string message) { return AwsError::sender(404, "NotFoundException", std::move(message)); }
+AwsError conflict(std::string message) { return AwsError::sender(409, "ConflictException", std::move(message)); }
+
+std::optional<AwsError> save_record(Gateway& gateway, const json& record) {
+  if (auto e = gateway.save(record)) return AwsError::receiver(500, "InternalFailure", *e);
+  return std::nullopt;
 }
 
 std::string function_of_uri(const std::string& uri) {

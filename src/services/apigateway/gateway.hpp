@@ -119,6 +119,20 @@ std::shared_ptr<GatewayService> make_rest_service(std::shared_ptr<Gateway> gatew
 
 // Random ids as API Gateway forms them: lower-case letters and digits.
 std::string random_id(std::size_t length);
+// A random id of `length` that is not a key of `existing` (routes, integrations, resources of one API).
+std::string unique_id(const nlohmann::json& existing, std::size_t length);
+
+// Shared by the management operations (http_apis.cpp, rest_apis.cpp) and the stack providers.
+// The member `key` of `j` when it is an object, else an empty object (never a temporary, so that
+// iterating its items() is safe).
+const nlohmann::json& object_member(const nlohmann::json& j, const char* key);
+// The string member `key` of `j`, or `fallback` when it is missing or not a string.
+std::string str(const nlohmann::json& j, const char* key, std::string fallback = "");
+AwsError bad_request(std::string message);  // 400 BadRequestException
+AwsError not_found(std::string message);    // 404 NotFoundException
+AwsError conflict(std::string message);     // 409 ConflictException
+// Gateway::save with its failure as the 500 InternalFailure the operations answer.
+std::optional<AwsError> save_record(Gateway& gateway, const nlohmann::json& record);
 
 // The Lambda function an integration URI names: a function ARN, or
 // arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations. "" if neither.

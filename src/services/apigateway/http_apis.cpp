@@ -16,14 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-AwsError bad_request(std::string message) { return AwsError::sender(400, "BadRequestException", std::move(message)); }
-AwsError not_found(std::string message) { return AwsError::sender(404, "NotFoundException", std::move(message)); }
-AwsError conflict(std::string message) { return AwsError::sender(409, "ConflictException", std::move(message)); }
 
-std::string str(const json& j, const char* key, std::string fallback = "") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 // The port of the Host the client used, so that ApiEndpoint is a URL that works from where it called.
 std::string endpoint_of(const CallContext& ctx, const std::string& api_id) {
@@ -79,17 +72,8 @@ struct Ops {
     return std::nullopt;
   }
 
-  std::optional<AwsError> save(const json& rec) {
-    if (auto e = g.save(rec)) return AwsError::receiver(500, "InternalFailure", *e);
-    return std::nullopt;
-  }
+  std::optional<AwsError> save(const json& rec) { return save_record(g, rec); }
 
-  std::string new_id(const json& existing, std::size_t length) {
-    std::string id;
-    do id = random_id(length);
-    while (existing.contains(id));
-    return id;
-  }
 
   // --- integrations ---
 
@@ -135,7 +119,7 @@ struct Ops {
     if (auto e = load(in, rec)) return Outcome::fail(*e);
     json integ = json::object();
     if (auto e = apply_integration(in, integ)) return Outcome::fail(*e);
-    std::string id = new_id(rec["Integrations"], 7);
+    std::string id = unique_id(rec["Integrations"], 7);
     integ["IntegrationId"] = id;
     integ["ApiGatewayManaged"] = false;
     rec["Integrations"][id] = integ;
@@ -226,7 +210,7 @@ struct Ops {
     if (auto e = load(in, rec)) return Outcome::fail(*e);
     json route = json::object();
     if (auto e = apply_route(rec, in, route, "")) return Outcome::fail(*e);
-    std::string id = new_id(rec["Routes"], 7);
+    std::string id = unique_id(rec["Routes"], 7);
     route["RouteId"] = id;
     route["ApiGatewayManaged"] = false;
     rec["Routes"][id] = route;

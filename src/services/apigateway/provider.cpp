@@ -20,10 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& j, const char* key, std::string fallback = "") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 std::string lambda_uri(const std::string& region, const std::string& function_arn) {
   return fmt::format("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations", region, function_arn);
@@ -93,10 +89,7 @@ class ApiProvider final : public stack::ResourceProvider {
     return tags;
   }
 
-  std::optional<AwsError> save(const json& rec) {
-    if (auto e = gateway_->save(rec)) return AwsError::receiver(500, "InternalFailure", *e);
-    return std::nullopt;
-  }
+  std::optional<AwsError> save(const json& rec) { return save_record(*gateway_, rec); }
 
   std::optional<AwsError> apply_http_api(const stack::Resource& r, const json& props,
                                          const stack::ApplyContext& context, const Partition& p,

@@ -17,22 +17,8 @@ using nlohmann::json;
 
 namespace {
 
-AwsError bad_request(std::string message) { return AwsError::sender(400, "BadRequestException", std::move(message)); }
-AwsError not_found(std::string message) { return AwsError::sender(404, "NotFoundException", std::move(message)); }
-AwsError conflict(std::string message) { return AwsError::sender(409, "ConflictException", std::move(message)); }
 
-// The member `key` of `j` when it is an object, else an empty object (never a temporary, so that
-// iterating its items() is safe).
-const json& object_member(const json& j, const char* key) {
-  static const json empty = json::object();
-  auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : empty;
-}
 
-std::string str(const json& j, const char* key, std::string fallback = "") {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 
 json public_members(const json& j) {
   json out = json::object();
@@ -57,17 +43,8 @@ struct Ops {
     return std::nullopt;
   }
 
-  std::optional<AwsError> save(const json& rec) {
-    if (auto e = g.save(rec)) return AwsError::receiver(500, "InternalFailure", *e);
-    return std::nullopt;
-  }
+  std::optional<AwsError> save(const json& rec) { return save_record(g, rec); }
 
-  std::string new_id(const json& existing, std::size_t length) {
-    std::string id;
-    do id = random_id(length);
-    while (existing.contains(id));
-    return id;
-  }
 
   // --- REST APIs ---
 
@@ -192,7 +169,7 @@ struct Ops {
         return Outcome::fail(bad_request("A sibling (" + sibling +
                                          ") of this resource already has a variable path part -- only one is allowed"));
     }
-    std::string id = new_id(rec["Resources"], 6);
+    std::string id = unique_id(rec["Resources"], 6);
     json res = {{"id", id},
                 {"parentId", parent_id},
                 {"pathPart", part},
@@ -336,7 +313,7 @@ struct Ops {
       for (const auto& [m, method] : object_member(res, "resourceMethods").items())
         if (!method.contains("methodIntegration"))
           return Outcome::fail(bad_request("No integration defined for method"));
-    std::string id = new_id(rec["Deployments"], 6);
+    std::string id = unique_id(rec["Deployments"], 6);
     json deployment = {{"id", id}, {"createdDate", seconds(ctx.now_ms)}, {"_resources", rec["Resources"]}};
     if (in.contains("description")) deployment["description"] = in["description"];
     rec["Deployments"][id] = deployment;
