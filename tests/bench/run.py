@@ -1174,6 +1174,52 @@ def wl_esm_latency(ctx: Ctx) -> list[Figure]:
 
 
 # name → function; order is the run order. Add new workloads here.
+# ------------------------------------------------------------------------------------------
+# API Gateway (Stratus only: moto's API Gateway does not run .so functions)
+# ------------------------------------------------------------------------------------------
+
+APIGW_AUTH = FN_AUTH.replace("/lambda/", "/apigateway/")
+
+
+def apigw_http_api(c: LambdaConn, routes: int) -> str:
+    """Quick-creates an HTTP API in front of noop with `routes` routes in all; returns its id."""
+    def call(method: str, path: str, doc: dict) -> dict:
+        status, body = c.call(method, path, json.dumps(doc).encode(), {"Authorization": APIGW_AUTH})
+        if status not in (200, 201):
+            raise RuntimeError(f"{method} {path} answered {status}: {body[:300]!r}")
+        return json.loads(body)
+    fn_arn = "arn:aws:lambda:us-east-1:000000000000:function:noop"
+    api = call("POST", "/v2/apis", {"name": f"bench-{routes}", "protocolType": "HTTP", "target": fn_arn})["apiId"]
+    status, body = c.call("GET", f"/v2/apis/{api}/integrations", b"", {"Authorization": APIGW_AUTH})
+    integration = json.loads(body)["items"][0]["integrationId"]
+    for i in range(routes - 1):  # quick create made the $default route
+        call("POST", f"/v2/apis/{api}/routes", {"routeKey": f"GET /r{i}/{{id}}/x", "target": f"integrations/{integration}"})
+    return api
+
+
+def wl_apigw_rps(ctx: Ctx) -> list[Figure]:
+    """HTTP API (payload 2.0) → warm noop with wrk, --connections connections; 10 routes vs 1,000 routes."""
+    r, c = stratus_with_noop(ctx)
+    figures = []
+    try:
+        for routes in (10, 1000):
+            api = apigw_http_api(c, routes)
+            path = f"/_aws/execute-api/{api}/r5/abc/x"   # matches GET /r5/{id}/x
+            run_wrk(ctx, r.port, path)                    # warms the pool (cold starts) untimed
+            res = run_wrk(ctx, r.port, path)
+            note = (f"{FN_NOTE}; wrk -t{ctx.threads} -c{ctx.connections} -d{ctx.duration:g}s GET {path} (path form), "
+                    f"{routes} routes, after an untimed warm-up run; {res['non2xx']} non-2xx, socket errors: "
+                    f"{res['socket_errors'] or 'none'}")
+            figures += [Figure("apigw_rps", f"HTTP API req/s, {routes} routes", "req/s", res["rps"], None,
+                               better="higher", note=note),
+                        Figure("apigw_rps", f"HTTP API latency p50, {routes} routes", "ms", res["p50_ms"], None),
+                        Figure("apigw_rps", f"HTTP API latency p99, {routes} routes", "ms", res["p99_ms"], None)]
+    finally:
+        c.close()
+        PROCS.stop(r.proc, signal.SIGTERM)
+    return figures
+
+
 WORKLOADS: list[tuple[str, Callable[[Ctx], list[Figure]]]] = [
     ("start", wl_start),
     ("rss", wl_rss),
@@ -1187,6 +1233,7 @@ WORKLOADS: list[tuple[str, Callable[[Ctx], list[Figure]]]] = [
     ("sqs_longpoll", wl_sqs_longpoll),
     ("sqs_rss_1m", wl_sqs_rss_1m),
     ("esm_latency", wl_esm_latency),
+    ("apigw_rps", wl_apigw_rps),
 ]
 
 
