@@ -359,11 +359,7 @@ void LambdaService::build_esm_operations() {
     spec.rules = InputRules::none;  // checked here, so that call() (stack providers, tests) checks too
     spec.notes = std::move(notes);
     spec.handler = [this, name, fn](const CallContext& ctx, json& input, Reply reply) {
-      if (const protocol::ServiceModel* model = protocol::find_model("lambda")) {
-        if (const protocol::OperationModel* op = model->operation(name)) {
-          if (auto e = protocol::validate_input(*model, *op, input)) return reply(Outcome::fail(*e));
-        }
-      }
+      if (auto e = validate_lambda_input(name, input)) return reply(Outcome::fail(*e));
       Partition p{ctx.account, ctx.region};
       Outcome outcome;
       {

@@ -1462,10 +1462,7 @@ Status LambdaService::delete_record(const std::string& key) {
   return deps_.store->erase(Column::lambda, key);
 }
 
-namespace {
-
-// The model's validation, except that Runtime may also be "stratus.cpp" (not in AWS's enum).
-std::optional<AwsError> validate(const std::string& operation, const json& input) {
+std::optional<AwsError> validate_lambda_input(const std::string& operation, const json& input) {
   const protocol::ServiceModel* model = protocol::find_model("lambda");
   if (model == nullptr) return std::nullopt;
   const protocol::OperationModel* op = model->operation(operation);
@@ -1478,8 +1475,6 @@ std::optional<AwsError> validate(const std::string& operation, const json& input
   return protocol::validate_input(*model, *op, input);
 }
 
-}  // namespace
-
 void LambdaService::build_operations() {
   using Sync = Outcome (Ops::*)(const json&);
   // Synchronous operations: validated here (InputRules::none, so "stratus.cpp" passes), run under the
@@ -1490,7 +1485,7 @@ void LambdaService::build_operations() {
     spec.rules = InputRules::none;
     spec.notes = std::move(notes);
     spec.handler = [this, name, fn](const CallContext& ctx, json& input, Reply reply) {
-      if (auto e = validate(name, input)) return reply(Outcome::fail(*e));
+      if (auto e = validate_lambda_input(name, input)) return reply(Outcome::fail(*e));
       Partition p{ctx.account, ctx.region};
       Outcome outcome;
       {
@@ -1542,7 +1537,7 @@ void LambdaService::build_operations() {
       "ClientContext not passed on; Event: durable queue, retries, destinations (function and SQS; SNS, "
       "EventBridge, S3 logged as undeliverable) and DeadLetterConfig (SQS); retry delays configurable";
   invoke.handler = [this](const CallContext& ctx, json& input, Reply reply) {
-    if (auto e = validate("Invoke", input)) return reply(Outcome::fail(*e));
+    if (auto e = validate_lambda_input("Invoke", input)) return reply(Outcome::fail(*e));
     Partition p{ctx.account, ctx.region};
     Ops::InvokePlan plan;
     std::optional<Outcome> early;

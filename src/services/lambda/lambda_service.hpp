@@ -19,6 +19,10 @@ struct Partition {
   std::string region;
 };
 
+// The botocore model's validation of `input` for `operation`, except that Runtime may also be
+// "stratus.cpp" (not in AWS's enum). Every Lambda operation handler (functions and mappings) starts with it.
+std::optional<AwsError> validate_lambda_input(const std::string& operation, const nlohmann::json& input);
+
 class LambdaService final : public Service {
  public:
   explicit LambdaService(LambdaDeps deps);
