@@ -1,6 +1,6 @@
 // Processes orders from an SQS queue (the demo's order flow: OrderQueue -> order-worker, with OrderDLQ
-// behind it). Each record's body must be a JSON object with "orderId" (a string) and "items" (a non-empty
-// list); anything else is a poison message.
+// behind it). Each record's body must be an order (functions/order.hpp: orderId, items with sku, qty and
+// price; order-api checks the same rules before it enqueues); anything else is a poison message.
 //
 // The event source mapping has FunctionResponseTypes [ReportBatchItemFailures]: good records are
 // processed, poison ones are reported in batchItemFailures so that only they go back to the queue (and
@@ -11,17 +11,15 @@
 #include <string>
 #include <stratus/function.hpp>
 
+#include "order.hpp"
+
 namespace {
 
 // Why `body` is not an order, or "" when it is one.
-std::string problem(const std::string& body, nlohmann::json& order) {
-  order = nlohmann::json::parse(body, nullptr, false);
-  if (order.is_discarded()) return "body is not JSON";
-  if (!order.is_object()) return "body is not a JSON object";
-  if (!order.contains("orderId") || !order["orderId"].is_string() || order["orderId"].get<std::string>().empty())
-    return "orderId is missing";
-  if (!order.contains("items") || !order["items"].is_array() || order["items"].empty()) return "items are missing";
-  return "";
+std::string problem(const std::string& body, nlohmann::json& parsed) {
+  parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return "body is not JSON";
+  return order::problem(parsed, /*require_id=*/true);
 }
 
 }  // namespace
@@ -34,8 +32,8 @@ static nlohmann::json handler(const nlohmann::json& event, stratus::Context& ctx
   std::size_t processed = 0;
   for (const auto& record : event["Records"]) {
     std::string id = record.value("messageId", "");
-    nlohmann::json order;
-    std::string why = problem(record.value("body", ""), order);
+    nlohmann::json parsed;
+    std::string why = problem(record.value("body", ""), parsed);
     if (!why.empty()) {
       ctx.log("poison message " + id + " (receive " +
               record.value("attributes", nlohmann::json::object()).value("ApproximateReceiveCount", "?") +
@@ -44,11 +42,8 @@ static nlohmann::json handler(const nlohmann::json& event, stratus::Context& ctx
       last_problem = why;
       continue;
     }
-    double total = 0;
-    for (const auto& item : order["items"])
-      if (item.is_object()) total += item.value("qty", 1) * item.value("price", 0.0);
-    ctx.log("order " + order["orderId"].get<std::string>() + ": " + std::to_string(order["items"].size()) +
-            " item(s), total " + std::to_string(total));
+    ctx.log("order " + parsed["orderId"].get<std::string>() + ": " + std::to_string(parsed["items"].size()) +
+            " item(s), total " + std::to_string(order::total(parsed)));
     ++processed;
   }
   if (processed == 0 && !failures.empty()) throw std::invalid_argument("poison message: " + last_problem);

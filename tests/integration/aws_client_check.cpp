@@ -1,0 +1,32 @@
+// Drives <stratus/aws_client.hpp> for tests/integration/test_aws_client.py: reads one JSON call per stdin
+// line, {"service": "sqs", "target": "AmazonSQS.SendMessage", "input": {...}, "json_version": "1.0",
+// "sleep_ms": N (before the call)}, and prints one JSON line per call: {"ok": output} or {"error":
+// {"status", "code", "message", "what"}}, with "connections" (TCP connections the client opened so far).
+// Built like a function: against include/ and nlohmann/json only.
+#include <chrono>
+#include <iostream>
+#include <stratus/aws_client.hpp>
+#include <string>
+#include <thread>
+
+int main() {
+  stratus::aws::Client client;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    nlohmann::json step = nlohmann::json::parse(line);
+    if (step.contains("sleep_ms"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(step["sleep_ms"].get<int>()));
+    nlohmann::json result;
+    try {
+      result["ok"] = client.call(step["service"].get<std::string>(), step["target"].get<std::string>(),
+                                 step.value("input", nlohmann::json::object()),
+                                 step.value("json_version", std::string("1.0")));
+    } catch (const stratus::aws::Error& e) {
+      result["error"] = {{"status", e.status()}, {"code", e.code()}, {"message", e.message()}, {"what", e.what()}};
+    }
+    result["connections"] = client.connections_opened();
+    std::cout << result.dump() << std::endl;
+  }
+  return 0;
+}
