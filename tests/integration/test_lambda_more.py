@@ -287,7 +287,7 @@ class DemoStackTest(unittest.TestCase):
                            text=True, timeout=20)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         for logical_id in ("EchoFunction", "CounterFunction", "OrderQueue", "OrderDLQ", "OrderWorkerFunction",
-                           "OrderWorkerMapping"):
+                           "OrderWorkerMapping", "OrderApiFunction", "ServerlessHttpApi"):
             self.assertIn(logical_id, p.stdout)
 
     def test_demo_functions_run_from_a_stack_file(self):
