@@ -254,6 +254,7 @@ class Figure:
     better: str = "lower"            # "lower" or "higher"
     note: str = ""
     ratio: float | None = field(default=None)
+    peer: str = "moto"               # what the second column measured (moto, or serverless-offline)
 
     def __post_init__(self):
         if self.stratus is not None and self.moto not in (None, 0):
@@ -282,6 +283,7 @@ class Ctx:
     longpoll_reps: int = 200
     rss_messages: int = 1_000_000
     esm_messages: int = 100
+    sls: "ServerlessOffline | None" = None
 
     def servers(self):
         return [s for s in (self.stratus, self.moto) if s is not None]
@@ -1197,17 +1199,83 @@ def apigw_http_api(c: LambdaConn, routes: int) -> str:
     return api
 
 
+SLS_DIR = REPO / "tests" / "bench" / "peers" / "serverless-offline"
+SLS_PATH = "/r5/abc/x"              # serverless.yml: GET /r{0..9}/{id}/x → handler.noop
+SLS_START_TIMEOUT_S = 120.0         # `serverless offline` loads the whole framework: ~20 s on a loaded 2-core box
+# How each serverless-offline mode is started (README: "The serverless-offline peer").
+SLS_MODES = {
+    # The handler runs on serverless-offline's own event loop: no thread hop, the fastest it offers.
+    "in-process": ["--useInProcess"],
+    # The default for Node handlers: each instance is a worker thread, reused while warm.
+    "worker-threads": [],
+}
+
+
+class ServerlessOffline:
+    """serverless-offline (serverless v3) from tests/bench/peers/serverless-offline, installed there by
+    tests/bench/setup.sh: the Node twin of noop (handler.js) behind an httpApi event, 10 routes."""
+    name = "serverless-offline"
+
+    def __init__(self, directory: Path, modes: list[str]):
+        self.dir = Path(directory)
+        self.modes = modes
+
+    def missing(self) -> str | None:
+        """Why it cannot run here, or None."""
+        if not shutil.which("node"):
+            return "node is not installed (scripts/deps.sh)"
+        for rel in ("node_modules/serverless/bin/serverless.js", "node_modules/serverless-offline/package.json"):
+            if not (self.dir / rel).is_file():
+                return f"{self.dir / rel} is missing: run tests/bench/setup.sh (npm ci)"
+        return None
+
+    def version(self) -> str:
+        def v(pkg):
+            try:
+                return json.loads((self.dir / "node_modules" / pkg / "package.json").read_text())["version"]
+            except (OSError, ValueError, KeyError):
+                return "?"
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        return f"serverless {v('serverless')}, serverless-offline {v('serverless-offline')}, node {node}"
+
+    def argv(self, mode: str, port: int, lambda_port: int) -> list[str]:
+        return ["node", str(self.dir / "node_modules" / "serverless" / "bin" / "serverless.js"), "offline",
+                "--httpPort", str(port), "--lambdaPort", str(lambda_port), *SLS_MODES[mode]]
+
+    def start(self, mode: str, log) -> Running:
+        port, lambda_port = free_port(), free_port()
+        env = dict(os.environ, SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off",
+                   SLS_DEPRECATION_DISABLE="*", NODE_ENV="production")
+        t0 = time.monotonic()
+        # Its per-request log lines go to a file (as Stratus keeps its function logs in memory).
+        p = PROCS.spawn(self.argv(mode, port, lambda_port), cwd=self.dir, env=env, stdout=log,
+                        stderr=subprocess.STDOUT)
+        try:
+            t_answer = wait_http(port, SLS_PATH, t0 + SLS_START_TIMEOUT_S, True, p)
+        except RuntimeError as e:
+            PROCS.stop(p, signal.SIGKILL, grace=0)
+            log.seek(0)
+            raise RuntimeError(f"serverless-offline ({mode}) did not serve GET {SLS_PATH}: {e}\n"
+                               f"{log.read()[-2000:].decode('utf-8', 'replace')}") from None
+        return Running(p, port, t0, None, t_answer)
+
+
 def wl_apigw_rps(ctx: Ctx) -> list[Figure]:
-    """HTTP API (payload 2.0) → warm noop with wrk, --connections connections; 10 routes vs 1,000 routes."""
+    """HTTP API (payload 2.0) → warm noop with wrk, --connections connections; 10 routes vs 1,000 routes;
+    side by side with serverless-offline serving a Node no-op on the same wrk workload (10 routes)."""
     r, c = stratus_with_noop(ctx)
     figures = []
+    stratus10 = None
     try:
         for routes in (10, 1000):
             api = apigw_http_api(c, routes)
             path = f"/_aws/execute-api/{api}/r5/abc/x"   # matches GET /r5/{id}/x
             run_wrk(ctx, r.port, path)                    # warms the pool (cold starts) untimed
             res = run_wrk(ctx, r.port, path)
-            note = (f"{FN_NOTE}; wrk -t{ctx.threads} -c{ctx.connections} -d{ctx.duration:g}s GET {path} (path form), "
+            if routes == 10:
+                stratus10 = res
+            note = (f"moto cannot run .so functions (serverless-offline is compared below); wrk -t{ctx.threads} "
+                    f"-c{ctx.connections} -d{ctx.duration:g}s GET {path} (path form), "
                     f"{routes} routes, after an untimed warm-up run; {res['non2xx']} non-2xx, socket errors: "
                     f"{res['socket_errors'] or 'none'}")
             figures += [Figure("apigw_rps", f"HTTP API req/s, {routes} routes", "req/s", res["rps"], None,
@@ -1217,6 +1285,39 @@ def wl_apigw_rps(ctx: Ctx) -> list[Figure]:
     finally:
         c.close()
         PROCS.stop(r.proc, signal.SIGTERM)
+
+    # The peer, one server at a time (never both under load at once), same wrk workload.
+    sls = ctx.sls
+    if sls is None:
+        print("[bench] apigw_rps: serverless-offline comparison off (--no-serverless-offline)",
+              file=sys.stderr, flush=True)
+        return figures
+    why = sls.missing()
+    if why:
+        print(f"[bench] apigw_rps: serverless-offline skipped: {why}", file=sys.stderr, flush=True)
+        figures[0].note += f"; serverless-offline skipped: {why}"
+        return figures
+    version = sls.version()
+    for mode in sls.modes:
+        with tempfile.TemporaryFile() as log:
+            p = sls.start(mode, log)
+            try:
+                run_wrk(ctx, p.port, SLS_PATH)             # warm-up: its instances (worker threads) start here
+                res = run_wrk(ctx, p.port, SLS_PATH)
+            finally:
+                PROCS.stop(p.proc, signal.SIGTERM)
+        label = f"vs serverless-offline ({mode})"
+        note = (f"{version}; `serverless offline {' '.join(SLS_MODES[mode]) or '(defaults)'}` "
+                f"(reloadHandler off, its default), handler.js returns {{}} like noop; wrk -t{ctx.threads} "
+                f"-c{ctx.connections} -d{ctx.duration:g}s GET {SLS_PATH}, 10 routes, after an untimed warm-up run; "
+                f"{res['non2xx']} non-2xx, socket errors: {res['socket_errors'] or 'none'}; the stratus column "
+                f"repeats its 10-route run")
+        figures += [Figure("apigw_rps", f"HTTP API req/s, 10 routes, {label}", "req/s", stratus10["rps"],
+                           res["rps"], better="higher", note=note, peer=sls.name),
+                    Figure("apigw_rps", f"HTTP API latency p50, 10 routes, {label}", "ms", stratus10["p50_ms"],
+                           res["p50_ms"], peer=sls.name),
+                    Figure("apigw_rps", f"HTTP API latency p99, 10 routes, {label}", "ms", stratus10["p99_ms"],
+                           res["p99_ms"], peer=sls.name)]
     return figures
 
 
@@ -1256,7 +1357,9 @@ def fmt(v: float | None, unit: str = "") -> str:
 
 
 def print_table(figs: list[Figure], out=sys.stdout) -> None:
-    rows = [("figure", "stratus", "moto", "ratio", "better")]
+    peers = sorted({f.peer for f in figs if f.moto is not None} | ({"moto"} if not figs else set()))
+    second = "moto" if peers in ([], ["moto"]) else "peer"
+    rows = [("figure", "stratus", second, "ratio", "better")]
     for f in figs:
         rows.append((f.name, fmt(f.stratus, f.unit), fmt(f.moto, f.unit),
                      "-" if f.ratio is None else f"{f.ratio:.3g}x", f.better))
@@ -1268,7 +1371,8 @@ def print_table(figs: list[Figure], out=sys.stdout) -> None:
             print("  ".join("-" * w for w in widths), file=out)
     notes = [f for f in figs if f.note]
     if notes:
-        print("\nratio = stratus / moto.  notes:", file=out)
+        print(f"\nratio = stratus / {second}" + (f" (peer: {', '.join(peers)}, named in each figure)"
+                                              if second == "peer" else "") + ".  notes:", file=out)
         for f in notes:
             print(f"  {f.name}: {f.note}", file=out)
 
@@ -1319,6 +1423,13 @@ def main(argv=None) -> int:
     ap.add_argument("--rss-messages", type=int, default=1_000_000,
                     help="messages waiting in 'sqs_rss_1m' (1,000,000; moto gets at most --moto-messages)")
     ap.add_argument("--esm-messages", type=int, default=100, help="timed messages in 'esm_latency' (100)")
+    ap.add_argument("--no-serverless-offline", action="store_true",
+                    help="apigw_rps without its serverless-offline peer")
+    ap.add_argument("--serverless-offline-dir", default=str(SLS_DIR),
+                    help="the serverless-offline project (default tests/bench/peers/serverless-offline, "
+                         "installed by tests/bench/setup.sh)")
+    ap.add_argument("--serverless-offline-modes", default="in-process,worker-threads",
+                    help=f"which serverless-offline modes apigw_rps measures, in order ({', '.join(SLS_MODES)})")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args(argv)
 
@@ -1348,6 +1459,10 @@ def main(argv=None) -> int:
         ap.error("--longpoll-receivers must be 1..10000, --longpoll-hold 0..18 s (the waits last 20 s), "
                  "--longpoll-reps and --esm-messages 1..1e5")
 
+    sls_modes = [m for m in args.serverless_offline_modes.split(",") if m]
+    if not sls_modes or any(m not in SLS_MODES for m in sls_modes):
+        ap.error(f"--serverless-offline-modes takes a comma-separated list of {list(SLS_MODES)}")
+
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGHUP, _raise_interrupt)
     loadavg_before = os.getloadavg()
@@ -1363,7 +1478,9 @@ def main(argv=None) -> int:
                   args.cold_starts, args.warm_calls, args.rss_invokes,
                   args.sqs_client or default_sqs_client(args.stratus), args.drain_messages,
                   args.moto_messages, args.fill_timeout, args.drain_timeout, args.longpoll_receivers,
-                  args.longpoll_hold, args.longpoll_reps, args.rss_messages, args.esm_messages)
+                  args.longpoll_hold, args.longpoll_reps, args.rss_messages, args.esm_messages,
+                  None if args.no_serverless_offline else ServerlessOffline(Path(args.serverless_offline_dir),
+                                                                           sls_modes))
         figs: list[Figure] = []
         errors: dict[str, str] = {}
         skipped: dict[str, str] = {}
@@ -1402,6 +1519,8 @@ def main(argv=None) -> int:
                 "cpus": os.cpu_count(), "python": platform.python_version(),
                 "starts": args.starts, "duration_s": args.duration, "threads": args.threads,
                 "connections": args.connections, "errors": errors, "skipped": skipped,
+                "serverless_offline": (None if ctx.sls is None or ctx.sls.missing()
+                                       else {"versions": ctx.sls.version(), "modes": ctx.sls.modes}),
                 "loadavg_before": loadavg_before, "loadavg_after": os.getloadavg()}
         Path(args.json).write_text(json.dumps({"meta": meta, "figures": [asdict(f) for f in figs]},
                                               indent=2) + "\n")
