@@ -1274,7 +1274,7 @@ def wl_apigw_rps(ctx: Ctx) -> list[Figure]:
             res = run_wrk(ctx, r.port, path)
             if routes == 10:
                 stratus10 = res
-            note = (f"moto cannot run .so functions (serverless-offline is compared below); wrk -t{ctx.threads} "
+            note = (f"moto cannot run .so functions; wrk -t{ctx.threads} "
                     f"-c{ctx.connections} -d{ctx.duration:g}s GET {path} (path form), "
                     f"{routes} routes, after an untimed warm-up run; {res['non2xx']} non-2xx, socket errors: "
                     f"{res['socket_errors'] or 'none'}")
