@@ -2,15 +2,20 @@
 // line, {"service": "sqs", "target": "AmazonSQS.SendMessage", "input": {...}, "json_version": "1.0",
 // "sleep_ms": N (before the call)}, and prints one JSON line per call: {"ok": output} or {"error":
 // {"status", "code", "message", "what"}}, with "connections" (TCP connections the client opened so far).
-// Built like a function: against include/ and nlohmann/json only.
+// argv[1], if given, is the client's timeout in ms. Built like a function: against include/ and
+// nlohmann/json only.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <stratus/aws_client.hpp>
 #include <string>
 #include <thread>
 
-int main() {
-  stratus::aws::Client client;
+int main(int argc, char** argv) {
+  // argv[1]: the client's timeout in ms (default: the client's own, 10 s).
+  stratus::aws::Client client(stratus::aws::detail::env_or("AWS_ENDPOINT_URL", ""),
+                              stratus::aws::detail::env_or("AWS_REGION", "us-east-1"),
+                              argc > 1 ? std::atoi(argv[1]) : 10000);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
