@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 import unittest
@@ -37,6 +38,9 @@ class DemoOrdersTest(unittest.TestCase):
         self.api_id, self.api_url = self.printed_api()
 
     def tearDown(self):
+        if not self.d.running():   # it died under the test: show why
+            print(f"\nstratus exited with {self.d.proc.returncode}; stderr:\n{self.d.stderr()[-6000:]}",
+                  file=sys.stderr)
         self.d.cleanup()
         self.tmp.cleanup()
 
