@@ -334,15 +334,17 @@ class EdgeTest(unittest.TestCase):
 
     # --- bad input ---------------------------------------------------------------------------------------
 
-    def test_malformed_percent_encoding_and_trailing_slash(self):
-        api_id = self.gw.create_api(Name="paths", ProtocolType="HTTP")["ApiId"]
-        integ = self.gw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=self.fn_arn,
-                                           PayloadFormatVersion="2.0")["IntegrationId"]
-        self.gw.create_route(ApiId=api_id, RouteKey="GET /items/{id}", Target=f"integrations/{integ}")
-        self.gw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-        r = call(self.daemon, api_id, "GET", "/items/a%2")
-        self.assertIn(r.status, (400, 404), r.body)
-        self.assertEqual(event_of(call(self.daemon, api_id, "GET", "/items/a%20b"))["pathParameters"], {"id": "a b"})
+    def test_request_line_and_header_values_over_10240_bytes(self):
+        # "Total combined size of request line and header values: 10240 bytes" (API Gateway quotas).
+        http_id = self.gw.create_api(Name="big-headers", ProtocolType="HTTP", Target=self.fn_arn)["ApiId"]
+        rest_id = self.rest_api("big-headers-rest")
+        for api_id, path in ((http_id, "/x"), (rest_id, "/prod/items")):
+            host = f"{api_id}.execute-api.localhost:{self.daemon.port}"
+            line = len(f"GET {path} HTTP/1.1") + len(host)
+            fits = call(self.daemon, api_id, "GET", path, headers={"X-Big": "a" * (10240 - line)})
+            self.assertEqual(fits.status, 200, fits.body)
+            over = call(self.daemon, api_id, "GET", path, headers={"X-Big": "a" * (10241 - line)})
+            self.assertEqual((over.status, over.json()), (431, {"message": "Request Header Fields Too Large"}))
 
 
 class OwnPortTest(unittest.TestCase):

@@ -152,6 +152,12 @@ std::shared_ptr<const ApiEdge> compile_edge(const json& rec) {
   return edge;
 }
 
+std::size_t request_line_and_header_values_size(const http::Request& request) {
+  std::size_t size = request.method.size() + 1 + request.target.size() + 1 + 8;  // "M T HTTP/1.1"
+  for (const auto& f : request.headers.fields()) size += f.value.size();
+  return size;
+}
+
 std::optional<AwsError> check_http_stage_settings(const json& stage) {
   if (auto e = check_throttle_members(object_member(stage, "DefaultRouteSettings"), "DefaultRouteSettings")) return e;
   for (const auto& [key, s] : object_member(stage, "RouteSettings").items())

@@ -98,6 +98,14 @@ std::optional<AwsError> check_access_log_settings(std::string_view destination_a
 using LogVariables = std::map<std::string, std::string, std::less<>>;
 std::string render_access_log(std::string_view format, const LogVariables& vars);
 
+// --- Request size quota ---------------------------------------------------------------------------------
+// "Total combined size of request line and header values: 10240 bytes" (quotas of HTTP APIs and REST APIs):
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+constexpr std::size_t kApiRequestLineAndHeaderValuesLimit = 10240;
+// "METHOD TARGET HTTP/1.1" plus every header value (names not counted).
+std::size_t request_line_and_header_values_size(const http::Request& request);
+
 // --- What a compiled API carries ----------------------------------------------------------------------
 
 struct StageEdge {

@@ -332,7 +332,7 @@ namespace {
 // REST APIs: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 // and https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html (a rejected invocation
 // -> 500, a function error or malformed response -> 502, both {"message": "Internal server error"}).
-enum class Failure { no_route, function_error, invoke_rejected, timeout, too_large, throttled };
+enum class Failure { no_route, function_error, invoke_rejected, timeout, too_large, throttled, headers_too_large };
 
 http::Response failure(bool rest, Failure f) {
   if (!rest) {
@@ -343,6 +343,7 @@ http::Response failure(bool rest, Failure f) {
       case Failure::timeout: return message_response(503, "Service Unavailable");
       case Failure::too_large: return message_response(413, "Request Entity Too Large");
       case Failure::throttled: return message_response(429, "Too Many Requests");
+      case Failure::headers_too_large: return message_response(431, "Request Header Fields Too Large");
     }
   }
   http::Response r;
@@ -365,6 +366,7 @@ http::Response failure(bool rest, Failure f) {
       r = message_response(429, "Too Many Requests");
       r.headers.add("x-amzn-ErrorType", "TooManyRequestsException");
       return r;
+    case Failure::headers_too_large: return message_response(431, "Request Header Fields Too Large");
   }
   return r;
 }
@@ -455,6 +457,8 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
     add_gateway_headers(rest, *req, r);
     respond(std::move(r));
   };
+  if (request_line_and_header_values_size(request) > kApiRequestLineAndHeaderValuesLimit)
+    return fail(Failure::headers_too_large);  // edge.hpp: the 10240-byte quota
   if (!stage) return fail(Failure::no_route);
   std::shared_ptr<RequestTrace> trace;  // edges (edge_ops.hpp): CORS preflight and headers, access log
   if (edge_begin(*this, *api, *stage, request, *req, respond, trace)) return;
