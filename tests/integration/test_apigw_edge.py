@@ -320,7 +320,7 @@ class EdgeTest(unittest.TestCase):
             {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": LOG_ARN.format(group)},
             {"op": "replace", "path": "/accessLogSettings/format",
              "value": "$context.requestId $context.httpMethod $context.resourcePath $context.status "
-                      "$context.error.messageString $context.stage"},
+                      "$context.error.messageString $context.stage $context.integration.status $context.integration.latency"},
             {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1"},
             {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"}])
         stage = self.rest.get_stage(restApiId=api_id, stageName="prod")
@@ -329,8 +329,9 @@ class EdgeTest(unittest.TestCase):
         b = call(self.daemon, api_id, "GET", "/prod/items")
         self.assertEqual((a.status, b.status), (200, 429))
         lines = self.wait_for_log_lines(group, 2)
-        self.assertEqual(lines[0], f"{a.header('x-amzn-RequestId')} GET /items 200 - prod")
-        self.assertEqual(lines[1], f'{b.header("x-amzn-RequestId")} GET /items 429 "Too Many Requests" prod')
+        self.assertRegex(lines[0], rf"^{a.header('x-amzn-RequestId')} GET /items 200 - prod 200 \d+$")
+        # Throttled by the gateway: the integration was not called.
+        self.assertEqual(lines[1], f'{b.header("x-amzn-RequestId")} GET /items 429 "Too Many Requests" prod - -')
 
     # --- bad input ---------------------------------------------------------------------------------------
 

@@ -91,19 +91,15 @@ bool edge_begin(Gateway& gateway, const CompiledApi& api, const CompiledStage& s
     if (log && trace) {
       LogVariables vars;
       bool answered = false;
-      std::int64_t integration_start = 0;
       {
         std::lock_guard lock(trace->mutex);
         vars = trace->vars;
         answered = trace->integration_answered;
-        integration_start = trace->integration_start_ms;
       }
       std::int64_t now = clock ? clock->now_ms() : trace->start_ms;
       vars["status"] = std::to_string(r.status);
       vars["responseLength"] = std::to_string(r.body.size());
       vars["responseLatency"] = std::to_string(now - trace->start_ms);
-      if (integration_start > 0 && !vars.contains("integration.latency"))
-        vars["integration.latency"] = vars["integrationLatency"] = std::to_string(now - integration_start);
       if (!answered && r.status >= 400) {
         json body = json::parse(r.body, nullptr, false);
         std::string message = body.is_object() ? str(body, "message") : std::string();
