@@ -230,6 +230,7 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual((r.status, r.json()), (500, {"message": "Internal server error"}))
         # With one concurrent execution, a second request while the first runs is throttled the same way.
         self.lam.put_function_concurrency(FunctionName="edge-throttled-fn", ReservedConcurrentExecutions=1)
+        self.assertEqual(call(self.daemon, http_id, "GET", "/warm").status, 200)  # no cold start below
         import threading
         slow = {}
         t = threading.Thread(target=lambda: slow.setdefault(
