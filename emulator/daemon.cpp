@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "emulator/api_port.hpp"
 #include "emulator/dispatcher.hpp"
 #include "emulator/function_executor.hpp"
 #include "emulator/wiring.hpp"
@@ -156,6 +157,10 @@ int serve(const ServeOptions& options) {
   environment.router = &router;
   environment.async_retry_base_ms = options.async_retry_base_ms;
   environment.endpoint_host = fmt::format("localhost:{}", server->port());
+  // API Gateway access logs are log sources next to the functions' (`stratus logs GROUP`).
+  environment.access_log = [&executor](const std::string& group, std::int64_t time_ms, std::string line) {
+    if (executor) executor->append_log(group, time_ms, std::move(line));
+  };
   register_services(environment, registry, &applier);
 
   // 5. Apply the stack: create or update every resource it declares (idempotent across restarts).
@@ -173,8 +178,36 @@ int serve(const ServeOptions& options) {
     }
   }
 
+  // 5b. APIs with a port of their own (the stack file's Port): one more listener each, same server code.
+  std::vector<std::unique_ptr<ApiPortHandler>> port_handlers;
+  std::vector<std::unique_ptr<http::Server>> port_servers;
+  std::vector<std::string> port_lines;
+  if (services::Service* apigw = registry.find_service("apigateway")) {
+    for (const auto& p : services::apigateway::api_ports(*apigw)) {
+      port_handlers.push_back(std::make_unique<ApiPortHandler>(registry, p.api_id, p.stage));
+      http::ServerOptions port_options = server_options;
+      port_options.port = static_cast<std::uint16_t>(p.port);
+      auto port_server = std::make_unique<http::Server>(port_options, *port_handlers.back());
+      std::string port_error;
+      if (!port_server->listen(port_error)) {
+        fmt::print(stderr, "stratus: cannot serve API {} ({}) on its Port {}: {}\n", p.name, p.api_id, p.port,
+                   port_error);
+        port_server.reset();
+        port_servers.clear();
+        executor->shutdown();
+        server.reset();
+        store->close();
+        return kExitFailure;
+      }
+      port_lines.push_back(fmt::format("stratus api {} ({} API {}) stage {} on its own port: http://{}:{}/", p.name,
+                                       p.type, p.api_id, p.stage, host, port_server->port()));
+      port_servers.push_back(std::move(port_server));
+    }
+  }
+
   // 6. Accept connections.
   server->start();
+  for (auto& s : port_servers) s->start();
   std::fprintf(stdout, "stratus ready on %s\n", url.c_str());
   // Each API's invoke URL per stage, after the ready line (whose format scripts rely on).
   if (services::Service* apigw = registry.find_service("apigateway")) {
@@ -183,6 +216,7 @@ int serve(const ServeOptions& options) {
       std::fprintf(stdout, "stratus api %s (%s API %s) stage %s: %s\n", e.name.c_str(), e.type.c_str(),
                    e.api_id.c_str(), e.stage.c_str(), e.url.c_str());
   }
+  for (const auto& line : port_lines) std::fprintf(stdout, "%s\n", line.c_str());
   std::fflush(stdout);
   log::info("daemon", "state: {}", options.ephemeral ? "ephemeral" : "persistent in " + store->data_dir());
   if (!options.config_file.empty()) {
@@ -195,8 +229,10 @@ int serve(const ServeOptions& options) {
   sigwait(&stop_signals, &signal_number);
   log::info("daemon", "received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   server->shutdown(options.shutdown_grace);
+  for (auto& s : port_servers) s->shutdown(options.shutdown_grace);
   registry.shutdown_all();
   executor->shutdown();
+  port_servers.clear();
   server.reset();
   store->close();
   log::info("daemon", "stopped");

@@ -143,6 +143,7 @@ struct RuntimeExecutor::Impl : std::enable_shared_from_this<Impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::shared_ptr<runtime::AccountConcurrency> account;
   std::map<std::string, Entry> pools;  // io thread only
+  std::map<std::string, std::unique_ptr<runtime::LogBuffer>> log_sources;  // io thread only (append_log)
   std::vector<std::shared_ptr<asio::steady_timer>> retire_timers;  // io thread only
   std::thread thread;
   std::atomic<bool> stopped{false};
@@ -221,6 +222,8 @@ runtime::LogPage RuntimeExecutor::logs(const std::string& function_name, std::op
     for (const auto& [key, entry] : impl->pools) {
       if (entry.pool->config().function_name == function_name) buffers.push_back(&entry.pool->logs());
     }
+    if (auto source = impl->log_sources.find(function_name); source != impl->log_sources.end())
+      buffers.push_back(source->second.get());
     if (since && *since >= impl->runtime_options.log_sequence->next) since = 0;
     promise->set_value(runtime::read_logs(buffers, since, max_bytes));
   });
@@ -230,6 +233,16 @@ runtime::LogPage RuntimeExecutor::logs(const std::string& function_name, std::op
     return none;
   }
   return future.get();
+}
+
+void RuntimeExecutor::append_log(const std::string& name, std::int64_t time_ms, std::string text) {
+  if (impl_->stopped) return;
+  asio::post(impl_->io, [impl = impl_, name, time_ms, text = std::move(text)] {
+    auto& buffer = impl->log_sources[name];
+    if (!buffer) buffer = std::make_unique<runtime::LogBuffer>(impl->runtime_options.log_buffer_bytes,
+                                                        impl->runtime_options.log_sequence);
+    buffer->append(time_ms, text);
+  });
 }
 
 void RuntimeExecutor::shutdown() {

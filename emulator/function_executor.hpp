@@ -49,6 +49,10 @@ class RuntimeExecutor final : public services::lambda::FunctionExecutor {
   // not reached yet comes from an earlier daemon process: it reads as 0 (everything still held).
   runtime::LogPage logs(const std::string& function_name, std::optional<std::uint64_t> since,
                         std::size_t max_bytes);
+  // Appends `text` to the log source `name` (an API Gateway stage's access log group), numbered from the
+  // same sequence as function logs, so that logs(name) and `stratus logs NAME [--follow]` read it as they
+  // read a function. Returns at once (posted to the runtime thread).
+  void append_log(const std::string& name, std::int64_t time_ms, std::string text);
   // Kills every instance and stops the runtime thread. Idempotent.
   void shutdown();
 

@@ -13,7 +13,7 @@ const char* usage() {
 commands:
   serve                 run the daemon (default when only options are given)
   validate FILE         check a stack file and print its resources in apply order
-  logs FUNCTION         print a function's recent log lines from a running daemon
+  logs NAME             print a function's (or an access-log group's) recent log lines from a running daemon
   coverage [SERVICE]    print the coverage table of one service (or all) as Markdown
   version               print the version
   help                  print this help

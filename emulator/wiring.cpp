@@ -42,6 +42,7 @@ void register_services(const ServiceEnvironment& env, services::Registry& regist
   apigw_deps.clock = env.clock;
   apigw_deps.account_id = env.account_id;
   apigw_deps.invoker = services::lambda::make_function_invoker(lambda);
+  apigw_deps.access_log = env.access_log;
   auto apigw = services::apigateway::make_apigateway_services(std::move(apigw_deps));
   registry.add(apigw.rest);
   registry.add(apigw.http);

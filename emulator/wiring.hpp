@@ -2,6 +2,7 @@
 // The one place that knows every service: registers them in the registry and their stack providers in
 // the applier. Used by `serve` and by `coverage`, so the coverage tables show what `serve` runs.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,8 @@ struct ServiceEnvironment {
   std::int64_t async_retry_base_ms = 60'000;
   // HOST:PORT for URLs built without a request (SQS QueueUrls of stack resources); "localhost:4566" when empty.
   std::string endpoint_host;
+  // Where API Gateway stages write access-log lines: (log group, time, line). May be null.
+  std::function<void(const std::string& log_group, std::int64_t time_ms, std::string line)> access_log;
 };
 
 // Registers every service of this build; `applier` may be null (coverage).

@@ -292,6 +292,7 @@ std::vector<ResourceTypeSpec> build_types() {
                    boolean("FailOnWarnings"),
                    one_of(str("IpAddressType"), {"ipv4", "dualstack"}),
                    str("Name"),
+                   integer("Port", 1, 65535),  // Stratus: serve this API on 127.0.0.1:Port too
                    one_of(str("ProtocolType"), {"HTTP", "WEBSOCKET"}),
                    str("RouteKey"),
                    str("RouteSelectionExpression"),
@@ -368,6 +369,7 @@ std::vector<ResourceTypeSpec> build_types() {
                    object("Domain"),
                    boolean("FailOnWarnings"),
                    str("Name"),
+                   integer("Port", 1, 65535),  // Stratus: serve this API on 127.0.0.1:Port too
                    boolean("PropagateTags"),
                    any("RouteSettings"),
                    str("StageName"),
@@ -398,6 +400,7 @@ std::vector<ResourceTypeSpec> build_types() {
                    object("Models"),
                    str("Name"),
                    str("OpenApiVersion"),
+                   integer("Port", 1, 65535),  // Stratus: serve this API on 127.0.0.1:Port too
                    boolean("PropagateTags"),
                    req(str("StageName")),
                    string_map("Tags"),

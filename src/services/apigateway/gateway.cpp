@@ -13,6 +13,7 @@
 #include "common/base64.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "services/apigateway/edge_ops.hpp"
 #include "services/apigateway/proxy.hpp"
 #include "store/key_codec.hpp"
 
@@ -191,6 +192,7 @@ std::shared_ptr<const CompiledApi> compile_api(const json& rec) {
       api->stages.emplace(name, std::move(s));
     }
   }
+  api->edge = compile_edge(rec);
   return api;
 }
 
@@ -330,7 +332,7 @@ namespace {
 // REST APIs: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 // and https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html (a rejected invocation
 // -> 500, a function error or malformed response -> 502, both {"message": "Internal server error"}).
-enum class Failure { no_route, function_error, invoke_rejected, timeout, too_large };
+enum class Failure { no_route, function_error, invoke_rejected, timeout, too_large, throttled, headers_too_large };
 
 http::Response failure(bool rest, Failure f) {
   if (!rest) {
@@ -340,6 +342,8 @@ http::Response failure(bool rest, Failure f) {
       case Failure::invoke_rejected: return message_response(500, "Internal Server Error");
       case Failure::timeout: return message_response(503, "Service Unavailable");
       case Failure::too_large: return message_response(413, "Request Entity Too Large");
+      case Failure::throttled: return message_response(429, "Too Many Requests");
+      case Failure::headers_too_large: return message_response(431, "Request Header Fields Too Large");
     }
   }
   http::Response r;
@@ -358,6 +362,11 @@ http::Response failure(bool rest, Failure f) {
       return r;
     case Failure::timeout: return message_response(504, "Endpoint request timed out");
     case Failure::too_large: return message_response(413, "Request Too Long");
+    case Failure::throttled:
+      r = message_response(429, "Too Many Requests");
+      r.headers.add("x-amzn-ErrorType", "TooManyRequestsException");
+      return r;
+    case Failure::headers_too_large: return message_response(431, "Request Header Fields Too Large");
   }
   return r;
 }
@@ -411,7 +420,8 @@ http::Response Gateway::too_large(const std::string& api_id) const {
   return failure(api && api->rest, Failure::too_large);
 }
 
-void Gateway::serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond) {
+void Gateway::serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond,
+                    const std::string* fixed_stage) {
   auto api = find(api_id);
   auto req = std::make_shared<ProxyRequest>();
   bool rest = api && api->rest;
@@ -432,7 +442,9 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
     std::string_view p = path;
     p.remove_prefix(1);
     std::string first = http::percent_decode(p.substr(0, p.find('/')));
-    if (auto it = api->stages.find(first); it != api->stages.end() && first != "$default") {
+    if (fixed_stage) {
+      if (auto it = api->stages.find(*fixed_stage); it != api->stages.end()) stage = &it->second;
+    } else if (auto it = api->stages.find(first); it != api->stages.end() && first != "$default") {
       stage = &it->second;
       auto slash = p.find('/');
       routed_path = slash == std::string_view::npos ? "/" : std::string(p.substr(slash));
@@ -445,10 +457,15 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
     add_gateway_headers(rest, *req, r);
     respond(std::move(r));
   };
+  if (request_line_and_header_values_size(request) > kApiRequestLineAndHeaderValuesLimit)
+    return fail(Failure::headers_too_large);  // edge.hpp: the 10240-byte quota
   if (!stage) return fail(Failure::no_route);
+  std::shared_ptr<RequestTrace> trace;  // edges (edge_ops.hpp): CORS preflight and headers, access log
+  if (edge_begin(*this, *api, *stage, request, *req, respond, trace)) return;
   std::vector<std::string> segments = split_request_path(routed_path);
   RouteMatch match = stage->table->match(request.method, segments);
   if (!match.target) return fail(Failure::no_route);
+  if (!edge_route(*this, *api, *stage, *match.target, request.method, trace.get())) return fail(Failure::throttled);
   if (!match.target->has_integration || match.target->function.empty() || !deps_.invoker)
     return fail(Failure::invoke_rejected);
 
@@ -503,13 +520,14 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
   });
   deps_.invoker->invoke(
       std::move(invocation),
-      [pending, req, owned, api, rest, v1](FunctionInvocationResult result) {
+      [pending, req, owned, api, rest, v1, trace, clock = deps_.clock](FunctionInvocationResult result) {
         http::Respond respond_now = pending->take();
         if (!respond_now) return;  // the integration timed out first
         http::Response r;
         ProxyResponse mapped;
-        if (result.status == FunctionInvocationResult::Status::ok &&
-            (v1 ? map_response_v1(result.payload, *req, mapped) : map_response_v2(result.payload, mapped))) {
+        bool answered = result.status == FunctionInvocationResult::Status::ok &&
+                        (v1 ? map_response_v1(result.payload, *req, mapped) : map_response_v2(result.payload, mapped));
+        if (answered) {
           r.status = mapped.status;
           r.headers = std::move(mapped.headers);
           r.body = std::move(mapped.body);
@@ -521,6 +539,7 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
                       result.error_code, result.error_message);
           r = failure(rest, ran ? Failure::function_error : Failure::invoke_rejected);
         }
+        edge_integration(trace.get(), result, answered, clock ? clock->now_ms() : 0);
         add_gateway_headers(rest, *req, r);
         if (req->method == "HEAD") r.body.clear();
         respond_now(std::move(r));
@@ -558,6 +577,33 @@ void serve_api(Service& service, const std::string& api_id, std::string path, ht
   auto* gs = dynamic_cast<GatewayService*>(&service);
   if (!gs) return respond(message_response(404, "Not Found"));
   gs->gateway().serve(api_id, std::move(path), std::move(request), std::move(respond));
+}
+
+void serve_api_stage(Service& service, const std::string& api_id, const std::string& stage, std::string path,
+                     http::Request request, http::Respond respond) {
+  auto* gs = dynamic_cast<GatewayService*>(&service);
+  if (!gs) return respond(message_response(404, "Not Found"));
+  gs->gateway().serve(api_id, std::move(path), std::move(request), std::move(respond), &stage);
+}
+
+std::vector<ApiPort> api_ports(Service& service) {
+  std::vector<ApiPort> out;
+  auto* gs = dynamic_cast<GatewayService*>(&service);
+  if (!gs) return out;
+  for (const auto& api : gs->gateway().all()) {
+    if (!api->edge || api->edge->port == 0 || api->stages.empty()) continue;
+    std::vector<std::string> names;
+    for (const auto& [name, stage] : api->stages) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    ApiPort p;
+    p.api_id = api->id;
+    p.name = api->name;
+    p.type = api->rest ? "REST" : "HTTP";
+    p.stage = api->stages.contains("$default") ? "$default" : names.front();
+    p.port = api->edge->port;
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 http::Response api_payload_too_large(Service& service, const std::string& api_id) {

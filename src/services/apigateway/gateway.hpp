@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/apigateway/apigateway.hpp"
+#include "services/apigateway/edge.hpp"
 #include "services/apigateway/routing.hpp"
 
 namespace stratus::services::apigateway {
@@ -43,6 +44,7 @@ struct CompiledApi {
   std::string id, name, account, region;
   std::vector<std::string> binary_media_types;
   std::unordered_map<std::string, CompiledStage> stages;
+  std::shared_ptr<const ApiEdge> edge;  // CORS, throttling, access logs, own port (edge.hpp)
 };
 
 // Compiles a stored record (see the top of this file). Exposed for unit tests.
@@ -88,8 +90,11 @@ class Gateway {
   std::shared_ptr<const CompiledApi> find(const std::string& id) const;
   std::vector<std::shared_ptr<const CompiledApi>> all() const;
 
-  void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond);
+  // `fixed_stage`: the stage that serves every path (an API's own port); null: the path's first segment.
+  void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond,
+             const std::string* fixed_stage = nullptr);
   http::Response too_large(const std::string& api_id) const;
+  TokenBuckets& buckets() { return buckets_; }  // throttling state, kept across recompiles
 
  private:
   void publish(const std::string& id, std::shared_ptr<const CompiledApi> api);
@@ -98,6 +103,7 @@ class Gateway {
   mutable std::shared_mutex apis_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledApi>> apis_;
   Deadlines deadlines_;
+  TokenBuckets buckets_;
 };
 
 // Both services derive from this so that the data plane and the providers reach the shared Gateway.

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "services/apigateway/edge_ops.hpp"
 #include "services/apigateway/gateway.hpp"
 #include "services/apigateway/routing.hpp"
 
@@ -279,6 +280,7 @@ struct Ops {
           return bad_request("Stage variable value for " + k + " must match [A-Za-z0-9-._~:/?#&=,]{0,2048}");
       }
     }
+    if (auto e = check_http_stage_settings(stage)) return e;
     if (!stage.contains("DefaultRouteSettings")) stage["DefaultRouteSettings"] = {{"DetailedMetricsEnabled", false}};
     if (!stage.contains("RouteSettings")) stage["RouteSettings"] = json::object();
     if (!stage.contains("StageVariables")) stage["StageVariables"] = json::object();
@@ -365,6 +367,8 @@ struct Ops {
                             "RouteSelectionExpression", "Version"})
       if (in.contains(key)) api[key] = in[key];
     if (str(api, "Name").empty()) return bad_request("Invalid API name specified: Name is required");
+    if (api.contains("CorsConfiguration"))
+      if (auto e = check_cors_configuration(api["CorsConfiguration"])) return e;
     if (str(api, "RouteSelectionExpression") != "$request.method $request.path")
       return bad_request("Invalid RouteSelectionExpression; HTTP APIs use $request.method $request.path");
     return std::nullopt;
@@ -480,7 +484,7 @@ class HttpApiService final : public GatewayService {
     };
     add("CreateApi", &Ops::create_api,
         "HTTP APIs only (no WEBSOCKET); quick create (Target, RouteKey); ApiEndpoint is the local http URL; "
-        "CorsConfiguration stored, not applied yet");
+        "CorsConfiguration applied by the gateway (preflight answered, CORS headers on every answer)");
     add("GetApi", &Ops::get_api);
     add("GetApis", &Ops::get_apis, "one page");
     add("UpdateApi", &Ops::update_api);
@@ -497,12 +501,13 @@ class HttpApiService final : public GatewayService {
     add("UpdateIntegration", &Ops::update_integration);
     add("DeleteIntegration", &Ops::delete_integration);
     add("CreateStage", &Ops::create_stage,
-        "every stage serves the API's current routes, as with AutoDeploy; throttling and access logs stored, "
-        "not applied yet");
+        "every stage serves the API's current routes, as with AutoDeploy; throttling (DefaultRouteSettings, "
+        "RouteSettings) and AccessLogSettings applied (see apigateway.md)");
     add("GetStage", &Ops::get_stage);
     add("GetStages", &Ops::get_stages, "one page");
     add("UpdateStage", &Ops::update_stage);
     add("DeleteStage", &Ops::delete_stage);
+    add_http_edge_operations(operations_, gateway_);
   }
   std::string_view name() const override { return "apigatewayv2"; }
   const std::vector<OperationSpec>& operations() const override { return operations_; }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "services/apigateway/edge_ops.hpp"
 #include "services/apigateway/gateway.hpp"
 
 namespace stratus::services::apigateway {
@@ -91,6 +92,19 @@ class ApiProvider final : public stack::ResourceProvider {
 
   std::optional<AwsError> save(const json& rec) { return save_record(*gateway_, rec); }
 
+  // The stack file's Port (a Stratus extension): kept in the record as "_Port" (edge.hpp). Mutex held.
+  std::optional<AwsError> set_port(const Partition& p, const std::string& id, const json& props) {
+    auto rec = gateway_->load(p, id);
+    if (!rec) return std::nullopt;
+    if (props.contains("Port"))
+      (*rec)["_Port"] = props["Port"];
+    else if (rec->contains("_Port"))
+      rec->erase("_Port");
+    else
+      return std::nullopt;
+    return save(*rec);
+  }
+
   std::optional<AwsError> apply_http_api(const stack::Resource& r, const json& props,
                                          const stack::ApplyContext& context, const Partition& p,
                                          stack::AppliedResource& out) {
@@ -101,6 +115,9 @@ class ApiProvider final : public stack::ResourceProvider {
                   {"Tags", owner_tags(r, context, props)}};
     for (const char* key : {"Description", "CorsConfiguration", "DisableExecuteApiEndpoint", "Version"})
       if (props.contains(key)) input[key] = props[key];
+    input.erase("CorsConfiguration");  // SAM's may be `true` (edge_ops.hpp)
+    if (auto cors = sam ? sam_http_cors(props) : std::optional<json>(props.value("CorsConfiguration", json())))
+      if (!cors->is_null()) input["CorsConfiguration"] = *cors;
     if (!sam) {
       if (str(props, "ProtocolType", "HTTP") != "HTTP")
         return AwsError::sender(400, "BadRequestException", "Stratus supports HTTP APIs only (ProtocolType HTTP)");
@@ -114,6 +131,7 @@ class ApiProvider final : public stack::ResourceProvider {
       json rec = *existing;
       id = str(rec["Api"], "ApiId");
       json api = rec["Api"];
+      api.erase("CorsConfiguration");  // as the stack file says now
       for (auto it = input.begin(); it != input.end(); ++it) api[it.key()] = it.value();
       rec["Api"] = api;
       rec["Routes"] = json::object();
@@ -144,11 +162,14 @@ class ApiProvider final : public stack::ResourceProvider {
       // SAM: one stage, $default unless StageName says otherwise, deployed automatically.
       json stage = {{"ApiId", id}, {"StageName", str(props, "StageName", "$default")}, {"AutoDeploy", true}};
       if (props.contains("StageVariables")) stage["StageVariables"] = props["StageVariables"];
+      for (const char* key : {"AccessLogSettings", "DefaultRouteSettings", "RouteSettings"})
+        if (props.contains(key)) stage[key] = props[key];
       gateway_->mutex().unlock();
       Outcome o = http_->call("CreateStage", p, stage);
       gateway_->mutex().lock();
       if (o.error) return o.error;
     }
+    if (auto e = set_port(p, id, props)) return e;
     out.physical_id = id;
     out.attributes["ApiId"] = id;
     out.attributes["ApiEndpoint"] = fmt::format("https://{}.execute-api.{}.amazonaws.com", id, p.region);
@@ -187,6 +208,10 @@ class ApiProvider final : public stack::ResourceProvider {
     // deployed); its name and variables wait in the record until then.
     auto rec = gateway_->load(p, id);
     (*rec)["_SamStage"] = {{"name", str(props, "StageName", "Prod")}, {"variables", props.value("Variables", json::object())}};
+    for (const char* key : {"MethodSettings", "AccessLogSetting"})
+      if (props.contains(key)) (*rec)["_SamStage"][key] = props[key];
+    if (props.contains("Port")) (*rec)["_Port"] = props["Port"];
+    else rec->erase("_Port");
     if (auto e = save(*rec)) return e;
     out.physical_id = id;
     out.attributes["RestApiId"] = id;
@@ -277,6 +302,15 @@ class ApiProvider final : public stack::ResourceProvider {
     if (stage.contains("variables") && !stage["variables"].empty()) deploy["variables"] = stage["variables"];
     Outcome d = rest_->call("CreateDeployment", p, deploy);
     if (d.error) return d.error;
+    {
+      // SAM's MethodSettings and AccessLogSetting, onto the stage the deployment made.
+      std::lock_guard lock(gateway_->mutex());
+      auto rec = gateway_->load(p, api);
+      if (rec) {
+        if (auto e = apply_sam_rest_stage_settings(*rec, str(stage, "name", "Prod"), stage)) return e;
+        if (auto e = save(*rec)) return e;
+      }
+    }
     out.physical_id = parent + "/" + method;
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "services/apigateway/edge_ops.hpp"
 #include "services/apigateway/gateway.hpp"
 #include "services/apigateway/routing.hpp"
 
@@ -437,10 +438,11 @@ class RestApiService final : public GatewayService {
     add("GetIntegration", &Ops::get_integration);
     add("CreateDeployment", &Ops::create_deployment, "a snapshot of the resources, served by its stages");
     add("GetDeployments", &Ops::get_deployments, "one page");
-    add("CreateStage", &Ops::create_stage, "method settings (throttling, caching) stored, not applied");
+    add("CreateStage", &Ops::create_stage, "method settings and access logs are set with UpdateStage");
     add("GetStage", &Ops::get_stage);
     add("GetStages", &Ops::get_stages);
     add("DeleteStage", &Ops::delete_stage);
+    add_rest_edge_operations(operations_, gateway_);
   }
   std::string_view name() const override { return "apigateway"; }
   const std::vector<OperationSpec>& operations() const override { return operations_; }
