@@ -103,6 +103,7 @@ std::string dedup_key(const QueueKey& k, std::uint64_t qid, const std::string& d
   return KeyBuilder(prefix_of(k, "d", qid)).add_string(d).build();
 }
 std::string next_qid_key() { return KeyBuilder().add_string("c").add_string("next_qid").build(); }
+std::string task_key(const std::string& handle) { return KeyBuilder().add_string("t").add_string(handle).build(); }
 
 AwsError store_error(const Status& st) {
   return AwsError::receiver(500, "InternalError", "store: " + st.message);
@@ -353,6 +354,7 @@ void Engine::load() {
     std::unique_lock lk(map_mu_);
     queues_[q->key.str()] = q;
   }
+  load_move_tasks(now);
 }
 
 // --- lookup ---
@@ -1126,6 +1128,58 @@ void Engine::run_moves(std::vector<Moving>& moves) {
   moves.clear();
 }
 
+json MoveTask::to_json() const {
+  return {{"handle", handle},       {"source_arn", source_arn}, {"destination_arn", destination_arn},
+          {"rate", rate},           {"status", status},         {"moved", moved},
+          {"to_move", to_move},     {"started", started_ms},    {"failure", failure},
+          {"account", source.account}, {"region", source.region}, {"name", source.name}};
+}
+
+std::optional<MoveTask> MoveTask::from_json(const json& j) {
+  if (!j.is_object() || !j.contains("handle") || !j["handle"].is_string()) return std::nullopt;
+  MoveTask t;
+  t.handle = j.value("handle", "");
+  t.source_arn = j.value("source_arn", "");
+  t.destination_arn = j.value("destination_arn", "");
+  t.rate = j.value("rate", 0);
+  t.status = j.value("status", "FAILED");
+  t.moved = j.value("moved", std::int64_t{0});
+  t.to_move = j.value("to_move", std::int64_t{0});
+  t.started_ms = j.value("started", std::int64_t{0});
+  t.failure = j.value("failure", "");
+  t.source = QueueKey{j.value("account", ""), j.value("region", ""), j.value("name", "")};
+  return t;
+}
+
+// Tasks survive restarts: a RUNNING task goes on from the count it had reached (the messages it moved
+// are already in their destination), at its rate from the restart on; a CANCELLING one ends CANCELLED at
+// the next step. Tasks older than 14 days are dropped.
+void Engine::load_move_tasks(std::int64_t now) {
+  std::vector<MoveTask> loaded;
+  WriteBatch stale;
+  auto it = store_->scan_prefix(Column::sqs, KeyBuilder().add_string("t").build());
+  for (; it->valid(); it->next()) {
+    auto t = MoveTask::from_json(json::parse(it->value(), nullptr, false));
+    if (!t || (t->status != "RUNNING" && t->status != "CANCELLING" && t->started_ms + kMoveTaskKeepMs <= now)) {
+      stale.erase(Column::sqs, std::string(it->key()));
+      continue;
+    }
+    t->last_tick_ms = now;
+    loaded.push_back(std::move(*t));
+  }
+  it.reset();
+  if (!stale.empty()) store_->write(stale);
+  std::stable_sort(loaded.begin(), loaded.end(),
+                   [](const MoveTask& a, const MoveTask& b) { return a.started_ms < b.started_ms; });
+  std::lock_guard lk(task_mu_);
+  tasks_ = std::move(loaded);
+}
+
+void Engine::save_move_task(const MoveTask& t) {
+  if (Status st = store_->put(Column::sqs, task_key(t.handle), t.to_json().dump()); !st.ok())
+    log::error("sqs", "message move task: {}", st.message);
+}
+
 std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& source, const std::string& dest_arn,
                                                 int rate, std::string& handle) {
   std::lock_guard lk(task_mu_);
@@ -1148,7 +1202,29 @@ std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& so
   t.handle = base64_encode(json{{"taskId", new_request_id()}, {"sourceArn", arn}}.dump());
   handle = t.handle;
   if (t.to_move == 0) t.status = "COMPLETED";
+  if (Status st = store_->put(Column::sqs, task_key(t.handle), t.to_json().dump()); !st.ok()) return store_error(st);
   tasks_.push_back(std::move(t));
+  // Keep the 10 most recent tasks of this source (all ListMessageMoveTasks can show) and none older
+  // than 14 days.
+  std::int64_t now = clock_->now_ms();
+  std::size_t newer = 0;  // tasks of this source after the one looked at
+  std::vector<bool> drop(tasks_.size(), false);
+  for (std::size_t i = tasks_.size(); i-- > 0;) {
+    bool mine = tasks_[i].source_arn == arn;
+    bool active = tasks_[i].status == "RUNNING" || tasks_[i].status == "CANCELLING";
+    drop[i] = !active && (tasks_[i].started_ms + kMoveTaskKeepMs <= now || (mine && newer >= kMoveTasksPerSource));
+    if (mine) ++newer;
+  }
+  WriteBatch dropped;
+  std::vector<MoveTask> kept;
+  for (std::size_t i = 0; i < tasks_.size(); ++i) {
+    if (drop[i])
+      dropped.erase(Column::sqs, task_key(tasks_[i].handle));
+    else
+      kept.push_back(std::move(tasks_[i]));
+  }
+  tasks_ = std::move(kept);
+  if (!dropped.empty()) store_->write(dropped);
   wake(clock_->now_ms());
   return std::nullopt;
 }
@@ -1156,8 +1232,11 @@ std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& so
 std::vector<MoveTask> Engine::move_tasks(const std::string& source_arn) const {
   std::lock_guard lk(task_mu_);
   std::vector<MoveTask> out;
+  std::int64_t now = clock_->now_ms();
   for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it)
-    if (it->source_arn == source_arn) out.push_back(*it);
+    if (it->source_arn == source_arn &&
+        (it->started_ms + kMoveTaskKeepMs > now || it->status == "RUNNING" || it->status == "CANCELLING"))
+      out.push_back(*it);
   return out;
 }
 
@@ -1176,6 +1255,7 @@ std::optional<AwsError> Engine::cancel_move_task(const std::string& handle, std:
       return AwsError::sender(400, "ResourceNotFoundException",
                               "Only active tasks can be cancelled. Task handle " + handle + " is not active.");
     t.status = "CANCELLING";
+    save_move_task(t);
     moved = t.moved;
     return std::nullopt;
   }
@@ -1188,6 +1268,7 @@ void Engine::step_move_tasks(std::int64_t now) {
   for (auto& t : tasks_) {
     if (t.status == "CANCELLING") {
       t.status = "CANCELLED";
+      save_move_task(t);
       continue;
     }
     if (t.status != "RUNNING") continue;
@@ -1195,6 +1276,7 @@ void Engine::step_move_tasks(std::int64_t now) {
     if (!src) {
       t.status = "FAILED";
       t.failure = "AWS.SimpleQueueService.NonExistentQueue";
+      save_move_task(t);
       continue;
     }
     std::int64_t elapsed = now - t.last_tick_ms;
@@ -1247,6 +1329,7 @@ void Engine::step_move_tasks(std::int64_t now) {
       restore(mv);
     }
     if (t.status == "RUNNING" && (t.moved >= t.to_move || (moves.empty() && n > 0))) t.status = "COMPLETED";
+    if (!moves.empty() || t.status != "RUNNING") save_move_task(t);
     if (t.status == "RUNNING") running = true;
   }
   if (running) wake(now + 100);

@@ -9,6 +9,7 @@
 //   (account, region, "m", QID, SEQ)                    -> message record (JSON header + raw body, immutable)
 //   (account, region, "s", QID, SEQ)                    -> message state (binary; written on every receive)
 //   (account, region, "d", QID, DEDUP-KEY)              -> FIFO deduplication entry (JSON), 5 minutes
+//   ("t", TASK-HANDLE)                                  -> message move task (JSON, see MoveTask), 14 days
 // QID is the queue's incarnation (a re-created queue gets a new one, so old receipt handles and keys
 // never match it); SEQ increases with every send to the queue (FIFO SequenceNumber derives from it).
 //
@@ -188,7 +189,15 @@ struct MoveTask {
   double budget = 0;
   std::string failure;
   QueueKey source;
+
+  nlohmann::json to_json() const;
+  static std::optional<MoveTask> from_json(const nlohmann::json& j);
 };
+// Finished tasks stay listed for 14 days; ListMessageMoveTasks shows at most the 10 most recent of a
+// source, so older ones are dropped when a source gets its 11th.
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListMessageMoveTasks.html
+inline constexpr std::int64_t kMoveTaskKeepMs = 14LL * 24 * 3600 * 1000;
+inline constexpr std::size_t kMoveTasksPerSource = 10;
 
 class Engine {
  public:
@@ -278,6 +287,8 @@ class Engine {
   void restore(Moving& m);
   void wake(std::int64_t at);
   void step_move_tasks(std::int64_t now);
+  void load_move_tasks(std::int64_t now);
+  void save_move_task(const MoveTask& t);  // under task_mu_
 
   Store* store_;
   const Clock* clock_;

@@ -1184,7 +1184,7 @@ void SqsService::build_operations() {
   sync("DeleteMessageBatch", &Ops::delete_message_batch);
   sync("ChangeMessageVisibility", &Ops::change_message_visibility);
   sync("ChangeMessageVisibilityBatch", &Ops::change_message_visibility_batch);
-  sync("StartMessageMoveTask", &Ops::start_message_move_task, "tasks are kept in memory (not across restarts)");
+  sync("StartMessageMoveTask", &Ops::start_message_move_task, "tasks are in the store: listed across restarts, a running one resumes");
   sync("ListMessageMoveTasks", &Ops::list_message_move_tasks);
   sync("CancelMessageMoveTask", &Ops::cancel_message_move_task);
 

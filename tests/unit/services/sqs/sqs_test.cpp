@@ -611,5 +611,85 @@ TEST_F(SqsTest, QueryAndJsonOnTheWire) {
   EXPECT_NE(qmissing.body.find("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"), std::string::npos);
 }
 
+// Move tasks are in the store: after a restart the list is the same, a RUNNING task goes on from where it
+// was, and its handle still cancels it. Finished tasks stay listed for 14 days.
+TEST_F(SqsTest, MoveTasksSurviveRestart) {
+  std::string dlq = create("dlq");
+  std::string dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  create("src", {{"RedrivePolicy", json({{"deadLetterTargetArn", dlq_arn}, {"maxReceiveCount", 1}}).dump()}});
+  std::string dest = create("dest");
+  std::string dest_arn = "arn:aws:sqs:us-east-1:000000000000:dest";
+  for (int i = 0; i < 5; ++i) ok("SendMessage", {{"QueueUrl", dlq}, {"MessageBody", "m" + std::to_string(i)}});
+  std::int64_t started = clock.now_ms();
+  std::string handle =
+      ok("StartMessageMoveTask", {{"SourceArn", dlq_arn}, {"DestinationArn", dest_arn}, {"MaxNumberOfMessagesPerSecond", 1}})
+          ["TaskHandle"];
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  auto tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "RUNNING");
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 2);
+  EXPECT_EQ(attributes(dest)["ApproximateNumberOfMessages"], "2");
+
+  close();
+  open();
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "RUNNING");
+  EXPECT_EQ(tasks[0]["TaskHandle"], handle);
+  EXPECT_EQ(tasks[0]["DestinationArn"], dest_arn);
+  EXPECT_EQ(tasks[0]["MaxNumberOfMessagesPerSecond"], 1);
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 2);
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesToMove"], 5);
+  EXPECT_EQ(tasks[0]["StartedTimestamp"], started);
+  // Still the one active task of its source.
+  EXPECT_EQ(fails("StartMessageMoveTask", {{"SourceArn", dlq_arn}}).code, "InvalidParameterValue");
+  // It goes on at its rate.
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 3);
+  EXPECT_EQ(attributes(dest)["ApproximateNumberOfMessages"], "3");
+  // The handle from before the restart cancels it; CANCELLED survives the next restart.
+  EXPECT_EQ(ok("CancelMessageMoveTask", {{"TaskHandle", handle}})["ApproximateNumberOfMessagesMoved"], 3);
+  close();
+  open();
+  process_due(*svc);
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "CANCELLED");
+  EXPECT_FALSE(tasks[0].contains("TaskHandle"));
+  EXPECT_EQ(attributes(dlq)["ApproximateNumberOfMessages"], "2");
+  clock.advance_ms(5'000);
+  process_due(*svc);
+  EXPECT_EQ(attributes(dlq)["ApproximateNumberOfMessages"], "2");
+
+  // A completed task, and at most 10 per source, newest first.
+  for (int i = 0; i < 11; ++i) {
+    clock.advance_ms(1'000);
+    ok("StartMessageMoveTask", {{"SourceArn", dlq_arn}, {"DestinationArn", dest_arn}});
+    process_due(*svc);
+  }
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}})["Results"];
+  ASSERT_EQ(tasks.size(), 10u);
+  EXPECT_EQ(tasks[0]["Status"], "COMPLETED");
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 0);  // the first of the 11 moved the last 2
+  EXPECT_GT(tasks[0]["StartedTimestamp"].get<std::int64_t>(), tasks[9]["StartedTimestamp"].get<std::int64_t>());
+  close();
+  open();
+  EXPECT_EQ(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}})["Results"], tasks);
+  // 14 days later they are gone, across a restart too.
+  clock.advance_ms(kMoveTaskKeepMs);
+  EXPECT_TRUE(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"].empty());
+  close();
+  open();
+  EXPECT_TRUE(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"].empty());
+}
+
 }  // namespace
 }  // namespace stratus::services::sqs
