@@ -883,6 +883,105 @@ void Engine::cancel_waiter(std::uint64_t id) {
   if (done) done(std::nullopt, {});
 }
 
+// --- ReceiveRequestAttemptId (FIFO) ---
+
+void Engine::expire_attempts(Queue& q, std::int64_t now) {
+  while (!q.attempt_order.empty() &&
+         (q.attempt_order.front().first <= now || q.attempt_order.size() > kMaxAttemptsPerQueue)) {
+    auto& [exp, id] = q.attempt_order.front();
+    auto it = q.attempts.find(id);
+    if (it != q.attempts.end() && it->second.expires == exp) q.attempts.erase(it);
+    q.attempt_order.pop_front();
+  }
+}
+
+void Engine::remember_attempt(Queue& q, const std::string& attempt_id, const std::vector<Received>& msgs) {
+  Queue::Attempt a;
+  for (const auto& r : msgs) {
+    std::uint64_t qid = 0, seq = 0;
+    std::uint32_t gen = 0;
+    if (!parse_receipt(r.receipt_handle, qid, seq, gen)) return;
+    a.seqs.push_back(seq);
+    a.gens.push_back(gen);
+    a.handles.push_back(r.receipt_handle);
+  }
+  std::int64_t now = clock_->now_ms();
+  a.expires = now + kDedupWindowMs;
+  std::lock_guard lk(q.mu);
+  if (q.deleted) return;
+  q.attempt_order.emplace_back(a.expires, attempt_id);
+  q.attempts[attempt_id] = std::move(a);
+  expire_attempts(q, now);
+}
+
+std::uint64_t Engine::receive_attempt(const std::shared_ptr<Queue>& q, const std::string& attempt_id, int max,
+                                      int visibility, std::int64_t wait_ms, ReceiveCallback done) {
+  std::int64_t now = clock_->now_ms();
+  std::vector<Picked> again;
+  std::vector<std::string> handles;
+  {
+    std::unique_lock lk(q->mu);
+    if (q->deleted) {
+      lk.unlock();
+      done(no_queue(), {});
+      return 0;
+    }
+    promote_due(*q, now);
+    expire_attempts(*q, now);
+    if (auto it = q->attempts.find(attempt_id); it != q->attempts.end()) {
+      const Queue::Attempt& a = it->second;
+      // The same messages, untouched since: still there, not received again (same generation). A visibility
+      // change forgets the attempt (change_visibility).
+      bool same = true;
+      for (std::size_t i = 0; i < a.seqs.size() && same; ++i) {
+        auto m = q->messages.find(a.seqs[i]);
+        same = m != q->messages.end() && m->second.gen == a.gens[i] && m->second.state != kDelayed;
+      }
+      if (same) {
+        WriteBatch batch;
+        for (std::uint64_t seq : a.seqs) {
+          Meta& m = q->messages.at(seq);
+          if (m.state == kReady) {  // its visibility timeout passed and nobody received it meanwhile
+            --q->n_ready;
+            ++q->n_inflight;
+            m.state = kInflight;
+            if (q->cfg.fifo) ++q->groups[m.group].inflight;
+          }
+          // "If a retry occurs within the deduplication interval, it resets the visibility timeout."
+          m.visible_at = now + static_cast<std::int64_t>(visibility) * 1000;
+          heap_push(q->timers, m.visible_at, seq);
+          batch.put(Column::sqs, state_key(q->key, q->cfg.qid, seq),
+                    encode_state(m, q->cfg.fifo ? q->groups[m.group].name : std::string()));
+          again.push_back(Picked{seq, m.gen, m.receive_count, m.first_receive_ms});
+        }
+        handles = a.handles;
+        if (Status st = store_->write(batch); !st.ok()) log::error("sqs", "ReceiveMessage: {}", st.message);
+      } else {
+        q->attempts.erase(it);
+      }
+    }
+  }
+  if (!again.empty()) {
+    auto msgs = materialize(*q, again);
+    for (auto& r : msgs) {
+      std::uint64_t qid = 0, seq = 0;
+      std::uint32_t gen = 0;
+      parse_receipt(r.receipt_handle, qid, seq, gen);
+      for (std::size_t i = 0; i < again.size(); ++i)
+        if (again[i].seq == seq) r.receipt_handle = handles[i];
+    }
+    done(std::nullopt, std::move(msgs));
+    return 0;
+  }
+  std::weak_ptr<Queue> weak = q;
+  return receive(q, max, visibility, wait_ms,
+                 [this, weak, attempt_id, done = std::move(done)](std::optional<AwsError> e, std::vector<Received> msgs) {
+                   if (!e && !msgs.empty())
+                     if (auto queue = weak.lock()) remember_attempt(*queue, attempt_id, msgs);
+                   done(std::move(e), std::move(msgs));
+                 });
+}
+
 // --- deleting, visibility ---
 
 namespace {
@@ -1002,6 +1101,11 @@ std::optional<AwsError> Engine::change_visibility(const std::shared_ptr<Queue>& 
                                         "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
                                         visibility));
   m.visible_at = now + static_cast<std::int64_t>(visibility) * 1000;
+  // A receive attempt that returned this message can no longer be retried (API_ReceiveMessage.html).
+  if (!q->attempts.empty())
+    std::erase_if(q->attempts, [seq](const auto& a) {
+      return std::find(a.second.seqs.begin(), a.second.seqs.end(), seq) != a.second.seqs.end();
+    });
   std::string group = q->cfg.fifo ? q->groups[m.group].name : std::string();
   if (Status st = store_->put(Column::sqs, state_key(q->key, q->cfg.qid, seq), encode_state(m, group)); !st.ok())
     return store_error(st);

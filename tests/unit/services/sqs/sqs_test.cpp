@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "emulator/dispatcher.hpp"
 #include "services/sqs/engine.hpp"
@@ -689,6 +690,97 @@ TEST_F(SqsTest, MoveTasksSurviveRestart) {
   close();
   open();
   EXPECT_TRUE(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"].empty());
+}
+
+// ReceiveRequestAttemptId (FIFO): a retry within 5 minutes returns the same messages and receipt handles
+// and restarts their visibility timeout, unless one was deleted, had its visibility changed or was received
+// again. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+TEST_F(SqsTest, FifoReceiveRequestAttemptIdDeduplicates) {
+  std::string url = create("attempts.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  for (const char* b : {"a0", "a1"}) ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", b}, {"MessageGroupId", "A"}});
+  ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "b0"}, {"MessageGroupId", "B"}});
+  auto bodies_and_handles = [](const json& msgs) {
+    std::vector<std::string> out;
+    for (const auto& m : msgs) out.push_back(m["Body"].get<std::string>() + "|" + m["ReceiptHandle"].get<std::string>());
+    return out;
+  };
+  json first = receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0]["Body"], "a0");
+  EXPECT_EQ(first[1]["Body"], "a1");
+  // The retry: the same messages, the same handles, not another receive.
+  json retry = receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}});
+  EXPECT_EQ(bodies_and_handles(retry), bodies_and_handles(first));
+  EXPECT_EQ(retry[0]["Attributes"]["ApproximateReceiveCount"], "1");
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessagesNotVisible"], "2");
+  // A retry restarts the visibility timeout (with the retry's VisibilityTimeout).
+  clock.advance_ms(20'000);
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"},
+                                             {"VisibilityTimeout", 30}})),
+            bodies_and_handles(first));
+  clock.advance_ms(20'000);  // 40 s after the first receive, 20 s after the retry: group A still in flight
+  json other = receive(url, {{"MaxNumberOfMessages", 10}});
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0]["Body"], "b0");
+  // Visible again but received by nobody: the retry still returns them, in flight again.
+  clock.advance_ms(11'000);
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessages"], "2");
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}})),
+            bodies_and_handles(first));
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessages"], "0");
+  // The handles work; once one message is deleted, the id is a new receive (group A's a1 is in flight, b0
+  // too: nothing to return).
+  ok("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", first[0]["ReceiptHandle"]}});
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}}).empty());
+  clock.advance_ms(31'000);
+  json fresh = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "try-1"}});
+  ASSERT_EQ(fresh.size(), 2u);
+  std::set<std::string> fresh_bodies{fresh[0]["Body"], fresh[1]["Body"]};
+  EXPECT_EQ(fresh_bodies, (std::set<std::string>{"a1", "b0"}));
+  for (const auto& m : fresh) {
+    EXPECT_NE(m["ReceiptHandle"], first[1]["ReceiptHandle"]);
+    EXPECT_EQ(m["Attributes"]["ApproximateReceiveCount"], "2");
+  }
+  // A visibility change of one of its messages ends the attempt too.
+  ok("ChangeMessageVisibility", {{"QueueUrl", url}, {"ReceiptHandle", fresh[0]["ReceiptHandle"]}, {"VisibilityTimeout", 60}});
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "try-1"}}).empty());
+  // The window is 5 minutes from the receive.
+  clock.advance_ms(61'000);
+  json late = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}});
+  ASSERT_EQ(late.size(), 2u);
+  clock.advance_ms(5 * 60'000 - 1);
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}})),
+            bodies_and_handles(late));
+  clock.advance_ms(30'001);  // the retry made them in flight for 30 s; the window closed meanwhile
+  json after = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}});
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_NE(after[0]["ReceiptHandle"], late[0]["ReceiptHandle"]);
+  EXPECT_EQ(after[0]["Attributes"]["ApproximateReceiveCount"], "4");
+
+  // A long poll answered later is remembered as well.
+  std::string url2 = create("attempts2.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  auto waiting = start("ReceiveMessage", {{"QueueUrl", url2}, {"WaitTimeSeconds", 20}, {"ReceiveRequestAttemptId", "lp"}});
+  EXPECT_FALSE(waiting->done());
+  ok("SendMessage", {{"QueueUrl", url2}, {"MessageBody", "late"}, {"MessageGroupId", "G"}});
+  ASSERT_TRUE(waiting->done());
+  json polled = waiting->get().output["Messages"];
+  ASSERT_EQ(polled.size(), 1u);
+  json again = ok("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", "lp"}})["Messages"];
+  EXPECT_EQ(bodies_and_handles(again), bodies_and_handles(polled));
+
+  // Validation (FIFO), and standard queues ignore the parameter.
+  EXPECT_EQ(fails("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", std::string(129, 'a')}}).code,
+            "InvalidParameterValue");
+  EXPECT_EQ(fails("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", "has space"}}).code,
+            "InvalidParameterValue");
+  std::string std_url = create("plain");
+  ok("SendMessage", {{"QueueUrl", std_url}, {"MessageBody", "s0"}});
+  ok("SendMessage", {{"QueueUrl", std_url}, {"MessageBody", "s1"}});
+  json s0 = receive(std_url, {{"ReceiveRequestAttemptId", "same"}});
+  json s1 = receive(std_url, {{"ReceiveRequestAttemptId", "same"}});
+  ASSERT_EQ(s0.size(), 1u);
+  ASSERT_EQ(s1.size(), 1u);
+  EXPECT_NE(s0[0]["Body"], s1[0]["Body"]);
 }
 
 }  // namespace
