@@ -1132,7 +1132,8 @@ void Engine::counts(const std::shared_ptr<Queue>& q, std::int64_t& visible, std:
   std::int64_t now = clock_->now_ms();
   std::lock_guard lk(q->mu);
   promote_due(*q, now);
-  // Retention: drop expired messages at the head (the oldest), so counts do not include them.
+  // Retention: drop expired messages that are not in flight, so counts do not include them. Standard
+  // queues: at the head of the ready list (the oldest).
   if (!q->cfg.fifo) {
     WriteBatch batch;
     while (!q->ready.empty()) {
@@ -1145,6 +1146,31 @@ void Engine::counts(const std::shared_ptr<Queue>& q, std::int64_t& visible, std:
         erase_meta(*q, it->first, it->second);
       }
       q->ready.pop_front();
+    }
+    if (!batch.empty()) store_->write(batch);
+  } else if (q->n_ready + q->n_delayed > 0) {
+    // FIFO: a group holds its messages in send order, so its expired ones come first among those not in
+    // flight (in-flight ones are left to their visibility timeout, as on standard queues). Each group is
+    // looked at up to its first live message: O(groups + expired).
+    WriteBatch batch;
+    std::vector<std::uint64_t> doomed;
+    for (std::size_t g = 0; g < q->groups.size(); ++g) {
+      const Group& G = q->groups[g];
+      if (G.name.empty()) continue;
+      for (std::uint64_t seq : G.seqs) {
+        auto it = q->messages.find(seq);
+        if (it == q->messages.end() || it->second.state == kInflight) continue;
+        if (!expired(*q, it->second, now)) break;
+        doomed.push_back(seq);
+      }
+    }
+    for (std::uint64_t seq : doomed) {
+      auto it = q->messages.find(seq);
+      if (it == q->messages.end()) continue;
+      ++q->stats.expired;
+      batch.erase(Column::sqs, body_key(q->key, q->cfg.qid, seq));
+      batch.erase(Column::sqs, state_key(q->key, q->cfg.qid, seq));
+      erase_meta(*q, seq, it->second);
     }
     if (!batch.empty()) store_->write(batch);
   }

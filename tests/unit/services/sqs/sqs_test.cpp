@@ -783,5 +783,50 @@ TEST_F(SqsTest, FifoReceiveRequestAttemptIdDeduplicates) {
   EXPECT_NE(s0[0]["Body"], s1[0]["Body"]);
 }
 
+// FIFO retention: messages past MessageRetentionPeriod leave the counts at once, not when a receive
+// reaches their group; the groups stay in order.
+TEST_F(SqsTest, FifoExpiredMessagesLeaveTheCounts) {
+  std::string url = create("old.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"},
+                                        {"MessageRetentionPeriod", "60"}, {"VisibilityTimeout", "100"}});
+  auto send = [&](const char* body, const char* group) {
+    ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", body}, {"MessageGroupId", group}});
+  };
+  send("a0", "A");
+  send("a1", "A");
+  send("b0", "B");
+  auto msgs = receive(url);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["Body"], "a0");
+  clock.advance_ms(30'000);
+  send("a2", "A");
+  send("c0", "C");
+  auto a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "4");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  clock.advance_ms(30'000);  // a0 (in flight), a1 and b0 are past retention
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "2");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  clock.advance_ms(30'000);  // a2 and c0 too
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "0");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  json stats = queue_stats(*svc)["queues"][0];
+  EXPECT_EQ(stats["expired"], 4);
+  // Group A is still blocked by the in-flight a0; when a0 comes back it is dropped as expired and A's
+  // next message is served, in order.
+  send("a3", "A");
+  send("a4", "A");
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 10}}).empty());
+  clock.advance_ms(10'001);
+  msgs = receive(url, {{"MaxNumberOfMessages", 10}});
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0]["Body"], "a3");
+  EXPECT_EQ(msgs[1]["Body"], "a4");
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "0");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "2");
+}
+
 }  // namespace
 }  // namespace stratus::services::sqs
