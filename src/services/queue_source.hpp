@@ -75,6 +75,10 @@ class QueueSource {
   // ChangeMessageVisibility of one in-flight message (0 makes it visible at once).
   virtual std::optional<AwsError> change_visibility(const std::string& queue_arn, const std::string& receipt_handle,
                                                     int visibility_timeout_seconds) = 0;
+
+  // ApproximateNumberOfMessages: the messages waiting to be received now (not in flight, not delayed), or
+  // nullopt when there is no such queue. The pollers scale with it.
+  virtual std::optional<std::int64_t> visible_messages(const std::string& queue_arn) = 0;
 };
 
 }  // namespace stratus::services

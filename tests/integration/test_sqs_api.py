@@ -901,6 +901,31 @@ class FifoTest(SqsCase):
         self.assertEqual(out["Failed"][0]["Code"], "MissingParameter")
 
 
+    def test_fifo_receive_request_attempt_id(self):
+        # API_ReceiveMessage.html, ReceiveRequestAttemptId: a retry with the same id within 5 minutes returns
+        # the same messages and receipt handles, as long as none was deleted or had its visibility changed.
+        url = self.make_queue("fattempt", fifo=True, ContentBasedDeduplication="true")
+        for body, group in (("a0", "A"), ("a1", "A"), ("b0", "B")):
+            self.sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+        first = self.receive(url, 2, ReceiveRequestAttemptId="attempt-1", AttributeNames=["All"])
+        self.assertEqual([m["Body"] for m in first], ["a0", "a1"])
+        retry = self.receive(url, 2, ReceiveRequestAttemptId="attempt-1", AttributeNames=["All"])
+        self.assertEqual([(m["Body"], m["ReceiptHandle"]) for m in retry],
+                         [(m["Body"], m["ReceiptHandle"]) for m in first])
+        self.assertEqual([m["Attributes"]["ApproximateReceiveCount"] for m in retry], ["1", "1"])
+        self.assertEqual(self.counts(url), (1, 2, 0))
+        # Another id is another receive: only group B is available.
+        self.assertEqual([m["Body"] for m in self.receive(url, 10, ReceiveRequestAttemptId="attempt-2")], ["b0"])
+        # After a visibility change of one of its messages, the id no longer returns them.
+        self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[1]["ReceiptHandle"],
+                                           VisibilityTimeout=40)
+        self.assertEqual(self.receive(url, 2, ReceiveRequestAttemptId="attempt-1"), [])
+        for m in first:
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(self.counts(url), (0, 1, 0))
+        self.assertError("InvalidParameterValue", self.sqs.receive_message, QueueUrl=url,
+                         ReceiveRequestAttemptId="x" * 129)
+
 class DeadLetterTest(SqsCase):
     def redrive(self, dlq_url, n):
         return json.dumps({"deadLetterTargetArn": arn_of(dlq_url), "maxReceiveCount": str(n)})

@@ -170,5 +170,66 @@ class SqsDurabilityTest(unittest.TestCase):
         self.assertEqual(self.receive(sqs, url, 10, 1), [])
 
 
+    def test_message_move_task_survives_restart(self):
+        """ListMessageMoveTasks shows the same tasks after a restart; a RUNNING task goes on from where it
+        was and its handle still cancels it."""
+        d = self.start()
+        sqs = d.client("sqs")
+        dlq = sqs.create_queue(QueueName="dur-mv-dlq")["QueueUrl"]
+        sqs.create_queue(QueueName="dur-mv-src", Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn_of(dlq), "maxReceiveCount": 1})})
+        dest = sqs.create_queue(QueueName="dur-mv-dest")["QueueUrl"]
+        sqs.send_message_batch(QueueUrl=dlq, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])
+        sqs.send_message_batch(QueueUrl=dlq, Entries=[{"Id": str(i), "MessageBody": f"n{i}"} for i in range(10)])
+        handle = sqs.start_message_move_task(SourceArn=arn_of(dlq), DestinationArn=arn_of(dest),
+                                             MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+
+        def task():
+            results = sqs.list_message_move_tasks(SourceArn=arn_of(dlq))["Results"]
+            self.assertEqual(len(results), 1)
+            return results[0]
+
+        deadline = time.monotonic() + 10
+        while task()["ApproximateNumberOfMessagesMoved"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        before = task()
+        self.assertEqual(before["Status"], "RUNNING")
+        self.assertGreaterEqual(before["ApproximateNumberOfMessagesMoved"], 1)
+
+        d = self.restart(d)
+        sqs = d.client("sqs")
+        after = task()
+        self.assertEqual(after["Status"], "RUNNING", after)
+        self.assertEqual(after["TaskHandle"], handle)
+        self.assertEqual(after["StartedTimestamp"], before["StartedTimestamp"])
+        self.assertEqual(after["ApproximateNumberOfMessagesToMove"], 20)
+        self.assertEqual(after["DestinationArn"], arn_of(dest))
+        self.assertGreaterEqual(after["ApproximateNumberOfMessagesMoved"], before["ApproximateNumberOfMessagesMoved"])
+        with self.assertRaises(sqs.exceptions.ClientError) as e:
+            sqs.start_message_move_task(SourceArn=arn_of(dlq))
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
+        # It goes on moving after the restart.
+        moved = after["ApproximateNumberOfMessagesMoved"]
+        deadline = time.monotonic() + 10
+        while task()["ApproximateNumberOfMessagesMoved"] <= moved and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertGreater(task()["ApproximateNumberOfMessagesMoved"], moved)
+        cancelled = sqs.cancel_message_move_task(TaskHandle=handle)["ApproximateNumberOfMessagesMoved"]
+        deadline = time.monotonic() + 5
+        while task()["Status"] != "CANCELLED" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(task()["Status"], "CANCELLED")
+
+        d = self.restart(d, signal.SIGKILL)
+        sqs = d.client("sqs")
+        final = task()
+        self.assertEqual(final["Status"], "CANCELLED")
+        self.assertNotIn("TaskHandle", final)
+        self.assertLessEqual(final["ApproximateNumberOfMessagesMoved"] - cancelled, 1)
+        counts = [int(sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["ApproximateNumberOfMessages"])
+                      ["Attributes"]["ApproximateNumberOfMessages"]) for u in (dlq, dest)]
+        self.assertEqual(sum(counts), 20)
+        self.assertEqual(counts[1], final["ApproximateNumberOfMessagesMoved"])
+
 if __name__ == "__main__":
     unittest.main()

@@ -161,6 +161,42 @@ class SqsEventSourceMappingTest(EsmBase):
         self.assertEqual(stats[uuid]["deleted"], 1, stats)
         self.assertEqual(self.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"], "OK")
 
+    def test_a_backlog_scales_the_pollers_past_five(self):
+        """https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html: five concurrent batches
+        at first, more while messages wait, up to MaximumConcurrency. A slow function (sleep, 100 ms a batch
+        of one) behind a backlog runs more than five instances at once, and never more than the maximum."""
+        url, arn = self.queue("backlog", visibility=30)
+        for start in range(0, 400, 10):
+            self.sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)])
+        self.function("slow-worker", library="sleep")
+        uuid = self.mapping("slow-worker", arn, BatchSize=1, ScalingConfig={"MaximumConcurrency": 12})
+        peak_active = peak_pollers = 0
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            pools = json.loads(self.daemon.request("GET", "/_stratus/functions").body)["pools"]
+            active = sum(p["concurrency"]["active"] for p in pools if p["function"] == "slow-worker")
+            mapping = json.loads(self.daemon.request("GET", "/_stratus/event-source-mappings").body)[uuid]
+            peak_active = max(peak_active, active)
+            peak_pollers = max(peak_pollers, mapping["pollers"])
+            self.assertLessEqual(active, 12)
+            self.assertLessEqual(mapping["pollers"], 12)
+            self.assertEqual(mapping["max_pollers"], 12)
+            if self.counts(url) == (0, 0):
+                break
+            time.sleep(0.05)
+        self.wait_empty(url)
+        self.assertGreater(peak_pollers, 5)
+        self.assertGreater(peak_active, 5, f"at most {peak_active} concurrent instances")
+        # The queue is empty: one poller fewer a second, back to five.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if json.loads(self.daemon.request("GET", "/_stratus/event-source-mappings").body)[uuid]["pollers"] == 5:
+                break
+            time.sleep(0.2)
+        self.assertEqual(json.loads(self.daemon.request("GET", "/_stratus/event-source-mappings").body)[uuid]["pollers"], 5)
+        self.lam.delete_event_source_mapping(UUID=uuid)
+
     def test_poison_message_ends_in_the_dlq_after_max_receive_count(self):
         url, arn, dlq_url = self.queue_with_dlq("poison", max_receive=2)
         self.function("poison-worker")

@@ -17,8 +17,6 @@ using nlohmann::ordered_json;
 
 namespace {
 
-// Polls of one mapping are capped whatever MaximumConcurrency says: each is a waiting long poll.
-constexpr int kMaxPollers = 32;
 // How often a poller parked by reserved concurrency looks again.
 constexpr std::int64_t kParkedMs = 1'000;
 
@@ -213,6 +211,16 @@ BatchOutcome parse_batch_response(const std::string& payload, const std::vector<
   return out;
 }
 
+int scale_pollers(int current, int minimum, int maximum, std::int64_t visible, int batch_size, bool throttled) {
+  maximum = std::max(maximum, 1);
+  minimum = std::clamp(minimum, 1, maximum);
+  current = std::clamp(current, minimum, maximum);
+  if (visible < 0) return current;
+  if (throttled || visible == 0) return std::max(current - 1, minimum);
+  std::int64_t batches = (visible + std::max(batch_size, 1) - 1) / std::max(batch_size, 1);
+  return static_cast<int>(std::min<std::int64_t>({current + std::min<std::int64_t>(batches, kScaleUpStep), maximum}));
+}
+
 SqsPollers::SqsPollers(std::shared_ptr<QueueSource> queues, std::shared_ptr<FunctionExecutor> executor,
                        const Clock* clock, FunctionResolver resolver, PollerOptions options)
     : queues_(std::move(queues)),
@@ -313,12 +321,20 @@ void SqsPollers::apply(const MappingSpec& spec) {
     if (spec.enabled) {
       auto runner = std::make_shared<Runner>();
       runner->spec = spec;
-      int pollers = spec.max_concurrency > 0 ? spec.max_concurrency : options_.default_pollers;
-      runner->slots.resize(static_cast<std::size_t>(std::clamp(pollers, 1, kMaxPollers)));
+      int maximum = std::clamp(spec.max_concurrency > 0 ? spec.max_concurrency : kMaxPollers, 1, kMaxPollers);
+      runner->slots.resize(static_cast<std::size_t>(maximum));
+      runner->minimum = std::clamp(options_.default_pollers, 1, maximum);
+      runner->active = runner->minimum;
+      runner->throttles_seen = counters_[spec.uuid].throttles;
       runners_[spec.uuid] = runner;
       std::int64_t now = clock_->now_ms();
-      for (std::size_t i = 0; i < runner->slots.size(); ++i)
-        tasks_.emplace(now, [this, runner, i] { poll(runner, i); });
+      for (std::size_t i = 0; i < runner->slots.size(); ++i) {
+        if (static_cast<int>(i) < runner->active)
+          tasks_.emplace(now, [this, runner, i] { poll(runner, i); });
+        else
+          runner->slots[i].parked = true;
+      }
+      tasks_.emplace(now + options_.scale_tick_ms, [this, runner] { scale(runner); });
     }
   }
   wake_.notify_all();
@@ -360,11 +376,57 @@ void SqsPollers::halt(const std::shared_ptr<Runner>& runner) {
     for (const auto& m : gathered) queues_->change_visibility(runner->spec.queue_arn, m.receipt_handle, 0);
 }
 
+void SqsPollers::scale(const std::shared_ptr<Runner>& runner) {
+  std::string arn;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || runner->stopped) return;
+    arn = runner->spec.queue_arn;
+  }
+  std::int64_t visible = queues_->visible_messages(arn).value_or(-1);
+  std::vector<QueueSource::PollId> cancel;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || runner->stopped) return;
+    std::uint64_t throttles = counters_[runner->spec.uuid].throttles;
+    bool throttled = throttles != runner->throttles_seen;
+    runner->throttles_seen = throttles;
+    int before = runner->active;
+    runner->active = scale_pollers(before, runner->minimum, static_cast<int>(runner->slots.size()), visible,
+                                   runner->spec.batch_size, throttled);
+    std::int64_t now = clock_->now_ms();
+    for (int i = before; i < runner->active; ++i) {
+      Slot& slot = runner->slots[static_cast<std::size_t>(i)];
+      if (!slot.parked) continue;  // still finishing its last round
+      slot.parked = false;
+      auto index = static_cast<std::size_t>(i);
+      tasks_.emplace(now, [this, runner, index] { poll(runner, index); });
+    }
+    // Pollers beyond the new count stop after their current round; an idle long poll ends now.
+    for (int i = runner->active; i < before; ++i) {
+      Slot& slot = runner->slots[static_cast<std::size_t>(i)];
+      if (slot.polling && slot.poll_id && slot.gathered.empty()) cancel.push_back(*slot.poll_id);
+    }
+    if (runner->active != before)
+      log::info("lambda", "event source mapping {}: {} -> {} pollers ({} messages waiting)", runner->spec.uuid,
+                before, runner->active, visible);
+    tasks_.emplace(now + options_.scale_tick_ms, [this, runner] { scale(runner); });
+  }
+  wake_.notify_all();
+  for (auto id : cancel) queues_->cancel_receive(id);
+}
+
 void SqsPollers::poll(const std::shared_ptr<Runner>& runner, std::size_t i) {
   MappingSpec spec;
   {
     std::lock_guard lock(mutex_);
     if (stopped_ || runner->stopped) return;
+    Slot& slot = runner->slots[i];
+    // Scaled down: this poller stops here (unless it holds messages for a batch being gathered).
+    if (static_cast<int>(i) >= runner->active && slot.gathered.empty()) {
+      slot.parked = true;
+      return;
+    }
     spec = runner->spec;
   }
   auto retry = [this, runner, i](std::int64_t delay) {
@@ -669,7 +731,8 @@ json SqsPollers::stats() const {
       entry["enabled"] = true;
       entry["queue"] = r.spec.queue_arn;
       entry["function"] = r.spec.qualifier.empty() ? r.spec.function : r.spec.function + ":" + r.spec.qualifier;
-      entry["pollers"] = r.slots.size();
+      entry["pollers"] = r.active;
+      entry["max_pollers"] = r.slots.size();
       entry["polling"] = polling;
       entry["in_flight"] = r.in_flight;
     }

@@ -5,9 +5,12 @@
 // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
 //
 // Contract, as Lambda behaves:
-//   - Per enabled mapping, `pollers` concurrent batches: ScalingConfig.MaximumConcurrency when set, else
-//     PollerOptions::default_pollers (AWS starts with five pollers), and never more than the function's
-//     reserved concurrency when that is set (0 = nothing is polled).
+//   - Per enabled mapping, a number of pollers (concurrent batches) that scales with the queue's depth
+//     (scale_pollers): it starts at PollerOptions::default_pollers (AWS starts with five) or
+//     ScalingConfig.MaximumConcurrency when that is lower, grows while messages wait, up to
+//     MaximumConcurrency (or kMaxPollers when it is not set, and never past kMaxPollers: a laptop's bound),
+//     and shrinks back when the queue is empty. Never more than the function's reserved concurrency when
+//     that is set (0 = nothing is polled).
 //   - A poller long-polls (wait_seconds up to 20) for up to min(10, BatchSize - gathered) messages. With
 //     MaximumBatchingWindowInSeconds 0 it invokes as soon as a receive returns messages; otherwise it keeps
 //     gathering until BatchSize messages or until the window (counted from the batch's first message)
@@ -84,6 +87,22 @@ bool valid_filter_pattern(const nlohmann::json& pattern);
 // The record a filter sees: the event's record with "body" parsed when it is JSON.
 nlohmann::json filter_view(const QueueMessage& message, const std::string& queue_arn, const std::string& region);
 
+// Concurrent batches of one mapping, whatever MaximumConcurrency (2..1000) says: each poller is a
+// waiting long poll and, while its batch runs, a function instance (a worker process) on this machine.
+inline constexpr int kMaxPollers = 32;
+
+// One scaling step of a mapping's pollers, taken every PollerOptions::scale_tick_ms, in the spirit of
+// Lambda's SQS scaling (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html: five
+// concurrent batches at first; while messages are waiting, up to 300 more per minute, up to the function's
+// concurrency or MaximumConcurrency; fewer when the queue is empty or the function throttles):
+//   - `visible` messages waiting and no throttle since the last step: up by ceil(visible / batch_size),
+//     at most kScaleUpStep (5 a second = AWS's 300 a minute), at most `maximum`;
+//   - throttled: down by one (not below `minimum`);
+//   - nothing waiting: down by one (not below `minimum`);
+// `visible` is the queue's ApproximateNumberOfMessages (-1: unknown, no change).
+inline constexpr int kScaleUpStep = 5;
+int scale_pollers(int current, int minimum, int maximum, std::int64_t visible, int batch_size, bool throttled);
+
 // One mapping as the pollers see it (the stored record's members that matter here).
 struct MappingSpec {
   std::string uuid;
@@ -108,6 +127,7 @@ struct PollerOptions {
   int wait_seconds = 20;         // long poll of each receive
   std::int64_t backoff_base_ms = 1'000;
   std::int64_t backoff_max_ms = 30'000;
+  std::int64_t scale_tick_ms = 1'000;  // how often scale_pollers is applied
 };
 
 // nullopt when the function (or the qualifier) no longer exists.
@@ -140,7 +160,8 @@ class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
 
   // LastProcessingResult of a mapping ("No records processed", "OK", "PROBLEM: ..."), or "" if unknown.
   std::string last_processing_result(const std::string& uuid) const;
-  // Counters per mapping: {uuid: {"queue", "function", "enabled", "pollers", "polling", "in_flight",
+  // Counters per mapping: {uuid: {"queue", "function", "enabled", "pollers" (now), "max_pollers", "polling",
+  // "in_flight",
   // "batches", "messages", "deleted", "failed", "function_errors", "throttles", "receive_errors",
   // "filtered_out", "last_processing_result"}}.
   nlohmann::json stats() const;
@@ -154,11 +175,15 @@ class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
     std::uint64_t poll_seq = 0;
     std::optional<QueueSource::PollId> poll_id;
     int failures = 0;  // consecutive receive/resolve problems (backoff exponent)
+    bool parked = false;  // beyond `active`: its loop stopped until the mapping scales up again
   };
   struct Runner {
     MappingSpec spec;
     bool stopped = false;
-    std::vector<Slot> slots;
+    std::vector<Slot> slots;  // as many as the mapping may scale to
+    int active = 0;           // pollers now (scale_pollers): slots [0, active) run
+    int minimum = 0;
+    std::uint64_t throttles_seen = 0;
     int in_flight = 0;
   };
   struct Counters {
@@ -177,6 +202,8 @@ class SqsPollers : public std::enable_shared_from_this<SqsPollers> {
                 const InvokeResult& result);
   // Stops a runner: cancels its polls and releases what it gathered. Called without mutex_ held.
   void halt(const std::shared_ptr<Runner>& runner);
+  // One scaling step (every options_.scale_tick_ms while the runner lives).
+  void scale(const std::shared_ptr<Runner>& runner);
   std::int64_t backoff_ms(int failures) const;
   void problem(const std::string& uuid, const std::string& message);
 

@@ -103,6 +103,7 @@ std::string dedup_key(const QueueKey& k, std::uint64_t qid, const std::string& d
   return KeyBuilder(prefix_of(k, "d", qid)).add_string(d).build();
 }
 std::string next_qid_key() { return KeyBuilder().add_string("c").add_string("next_qid").build(); }
+std::string task_key(const std::string& handle) { return KeyBuilder().add_string("t").add_string(handle).build(); }
 
 AwsError store_error(const Status& st) {
   return AwsError::receiver(500, "InternalError", "store: " + st.message);
@@ -353,6 +354,7 @@ void Engine::load() {
     std::unique_lock lk(map_mu_);
     queues_[q->key.str()] = q;
   }
+  load_move_tasks(now);
 }
 
 // --- lookup ---
@@ -881,6 +883,105 @@ void Engine::cancel_waiter(std::uint64_t id) {
   if (done) done(std::nullopt, {});
 }
 
+// --- ReceiveRequestAttemptId (FIFO) ---
+
+void Engine::expire_attempts(Queue& q, std::int64_t now) {
+  while (!q.attempt_order.empty() &&
+         (q.attempt_order.front().first <= now || q.attempt_order.size() > kMaxAttemptsPerQueue)) {
+    auto& [exp, id] = q.attempt_order.front();
+    auto it = q.attempts.find(id);
+    if (it != q.attempts.end() && it->second.expires == exp) q.attempts.erase(it);
+    q.attempt_order.pop_front();
+  }
+}
+
+void Engine::remember_attempt(Queue& q, const std::string& attempt_id, const std::vector<Received>& msgs) {
+  Queue::Attempt a;
+  for (const auto& r : msgs) {
+    std::uint64_t qid = 0, seq = 0;
+    std::uint32_t gen = 0;
+    if (!parse_receipt(r.receipt_handle, qid, seq, gen)) return;
+    a.seqs.push_back(seq);
+    a.gens.push_back(gen);
+    a.handles.push_back(r.receipt_handle);
+  }
+  std::int64_t now = clock_->now_ms();
+  a.expires = now + kDedupWindowMs;
+  std::lock_guard lk(q.mu);
+  if (q.deleted) return;
+  q.attempt_order.emplace_back(a.expires, attempt_id);
+  q.attempts[attempt_id] = std::move(a);
+  expire_attempts(q, now);
+}
+
+std::uint64_t Engine::receive_attempt(const std::shared_ptr<Queue>& q, const std::string& attempt_id, int max,
+                                      int visibility, std::int64_t wait_ms, ReceiveCallback done) {
+  std::int64_t now = clock_->now_ms();
+  std::vector<Picked> again;
+  std::vector<std::string> handles;
+  {
+    std::unique_lock lk(q->mu);
+    if (q->deleted) {
+      lk.unlock();
+      done(no_queue(), {});
+      return 0;
+    }
+    promote_due(*q, now);
+    expire_attempts(*q, now);
+    if (auto it = q->attempts.find(attempt_id); it != q->attempts.end()) {
+      const Queue::Attempt& a = it->second;
+      // The same messages, untouched since: still there, not received again (same generation). A visibility
+      // change forgets the attempt (change_visibility).
+      bool same = true;
+      for (std::size_t i = 0; i < a.seqs.size() && same; ++i) {
+        auto m = q->messages.find(a.seqs[i]);
+        same = m != q->messages.end() && m->second.gen == a.gens[i] && m->second.state != kDelayed;
+      }
+      if (same) {
+        WriteBatch batch;
+        for (std::uint64_t seq : a.seqs) {
+          Meta& m = q->messages.at(seq);
+          if (m.state == kReady) {  // its visibility timeout passed and nobody received it meanwhile
+            --q->n_ready;
+            ++q->n_inflight;
+            m.state = kInflight;
+            if (q->cfg.fifo) ++q->groups[m.group].inflight;
+          }
+          // "If a retry occurs within the deduplication interval, it resets the visibility timeout."
+          m.visible_at = now + static_cast<std::int64_t>(visibility) * 1000;
+          heap_push(q->timers, m.visible_at, seq);
+          batch.put(Column::sqs, state_key(q->key, q->cfg.qid, seq),
+                    encode_state(m, q->cfg.fifo ? q->groups[m.group].name : std::string()));
+          again.push_back(Picked{seq, m.gen, m.receive_count, m.first_receive_ms});
+        }
+        handles = a.handles;
+        if (Status st = store_->write(batch); !st.ok()) log::error("sqs", "ReceiveMessage: {}", st.message);
+      } else {
+        q->attempts.erase(it);
+      }
+    }
+  }
+  if (!again.empty()) {
+    auto msgs = materialize(*q, again);
+    for (auto& r : msgs) {
+      std::uint64_t qid = 0, seq = 0;
+      std::uint32_t gen = 0;
+      parse_receipt(r.receipt_handle, qid, seq, gen);
+      for (std::size_t i = 0; i < again.size(); ++i)
+        if (again[i].seq == seq) r.receipt_handle = handles[i];
+    }
+    done(std::nullopt, std::move(msgs));
+    return 0;
+  }
+  std::weak_ptr<Queue> weak = q;
+  return receive(q, max, visibility, wait_ms,
+                 [this, weak, attempt_id, done = std::move(done)](std::optional<AwsError> e, std::vector<Received> msgs) {
+                   if (!e && !msgs.empty())
+                     if (auto queue = weak.lock()) remember_attempt(*queue, attempt_id, msgs);
+                   done(std::move(e), std::move(msgs));
+                 });
+}
+
 // --- deleting, visibility ---
 
 namespace {
@@ -1000,6 +1101,11 @@ std::optional<AwsError> Engine::change_visibility(const std::shared_ptr<Queue>& 
                                         "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
                                         visibility));
   m.visible_at = now + static_cast<std::int64_t>(visibility) * 1000;
+  // A receive attempt that returned this message can no longer be retried (API_ReceiveMessage.html).
+  if (!q->attempts.empty())
+    std::erase_if(q->attempts, [seq](const auto& a) {
+      return std::find(a.second.seqs.begin(), a.second.seqs.end(), seq) != a.second.seqs.end();
+    });
   std::string group = q->cfg.fifo ? q->groups[m.group].name : std::string();
   if (Status st = store_->put(Column::sqs, state_key(q->key, q->cfg.qid, seq), encode_state(m, group)); !st.ok())
     return store_error(st);
@@ -1026,7 +1132,8 @@ void Engine::counts(const std::shared_ptr<Queue>& q, std::int64_t& visible, std:
   std::int64_t now = clock_->now_ms();
   std::lock_guard lk(q->mu);
   promote_due(*q, now);
-  // Retention: drop expired messages at the head (the oldest), so counts do not include them.
+  // Retention: drop expired messages that are not in flight, so counts do not include them. Standard
+  // queues: at the head of the ready list (the oldest).
   if (!q->cfg.fifo) {
     WriteBatch batch;
     while (!q->ready.empty()) {
@@ -1039,6 +1146,31 @@ void Engine::counts(const std::shared_ptr<Queue>& q, std::int64_t& visible, std:
         erase_meta(*q, it->first, it->second);
       }
       q->ready.pop_front();
+    }
+    if (!batch.empty()) store_->write(batch);
+  } else if (q->n_ready + q->n_delayed > 0) {
+    // FIFO: a group holds its messages in send order, so its expired ones come first among those not in
+    // flight (in-flight ones are left to their visibility timeout, as on standard queues). Each group is
+    // looked at up to its first live message: O(groups + expired).
+    WriteBatch batch;
+    std::vector<std::uint64_t> doomed;
+    for (std::size_t g = 0; g < q->groups.size(); ++g) {
+      const Group& G = q->groups[g];
+      if (G.name.empty()) continue;
+      for (std::uint64_t seq : G.seqs) {
+        auto it = q->messages.find(seq);
+        if (it == q->messages.end() || it->second.state == kInflight) continue;
+        if (!expired(*q, it->second, now)) break;
+        doomed.push_back(seq);
+      }
+    }
+    for (std::uint64_t seq : doomed) {
+      auto it = q->messages.find(seq);
+      if (it == q->messages.end()) continue;
+      ++q->stats.expired;
+      batch.erase(Column::sqs, body_key(q->key, q->cfg.qid, seq));
+      batch.erase(Column::sqs, state_key(q->key, q->cfg.qid, seq));
+      erase_meta(*q, seq, it->second);
     }
     if (!batch.empty()) store_->write(batch);
   }
@@ -1126,6 +1258,58 @@ void Engine::run_moves(std::vector<Moving>& moves) {
   moves.clear();
 }
 
+json MoveTask::to_json() const {
+  return {{"handle", handle},       {"source_arn", source_arn}, {"destination_arn", destination_arn},
+          {"rate", rate},           {"status", status},         {"moved", moved},
+          {"to_move", to_move},     {"started", started_ms},    {"failure", failure},
+          {"account", source.account}, {"region", source.region}, {"name", source.name}};
+}
+
+std::optional<MoveTask> MoveTask::from_json(const json& j) {
+  if (!j.is_object() || !j.contains("handle") || !j["handle"].is_string()) return std::nullopt;
+  MoveTask t;
+  t.handle = j.value("handle", "");
+  t.source_arn = j.value("source_arn", "");
+  t.destination_arn = j.value("destination_arn", "");
+  t.rate = j.value("rate", 0);
+  t.status = j.value("status", "FAILED");
+  t.moved = j.value("moved", std::int64_t{0});
+  t.to_move = j.value("to_move", std::int64_t{0});
+  t.started_ms = j.value("started", std::int64_t{0});
+  t.failure = j.value("failure", "");
+  t.source = QueueKey{j.value("account", ""), j.value("region", ""), j.value("name", "")};
+  return t;
+}
+
+// Tasks survive restarts: a RUNNING task goes on from the count it had reached (the messages it moved
+// are already in their destination), at its rate from the restart on; a CANCELLING one ends CANCELLED at
+// the next step. Tasks older than 14 days are dropped.
+void Engine::load_move_tasks(std::int64_t now) {
+  std::vector<MoveTask> loaded;
+  WriteBatch stale;
+  auto it = store_->scan_prefix(Column::sqs, KeyBuilder().add_string("t").build());
+  for (; it->valid(); it->next()) {
+    auto t = MoveTask::from_json(json::parse(it->value(), nullptr, false));
+    if (!t || (t->status != "RUNNING" && t->status != "CANCELLING" && t->started_ms + kMoveTaskKeepMs <= now)) {
+      stale.erase(Column::sqs, std::string(it->key()));
+      continue;
+    }
+    t->last_tick_ms = now;
+    loaded.push_back(std::move(*t));
+  }
+  it.reset();
+  if (!stale.empty()) store_->write(stale);
+  std::stable_sort(loaded.begin(), loaded.end(),
+                   [](const MoveTask& a, const MoveTask& b) { return a.started_ms < b.started_ms; });
+  std::lock_guard lk(task_mu_);
+  tasks_ = std::move(loaded);
+}
+
+void Engine::save_move_task(const MoveTask& t) {
+  if (Status st = store_->put(Column::sqs, task_key(t.handle), t.to_json().dump()); !st.ok())
+    log::error("sqs", "message move task: {}", st.message);
+}
+
 std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& source, const std::string& dest_arn,
                                                 int rate, std::string& handle) {
   std::lock_guard lk(task_mu_);
@@ -1148,7 +1332,29 @@ std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& so
   t.handle = base64_encode(json{{"taskId", new_request_id()}, {"sourceArn", arn}}.dump());
   handle = t.handle;
   if (t.to_move == 0) t.status = "COMPLETED";
+  if (Status st = store_->put(Column::sqs, task_key(t.handle), t.to_json().dump()); !st.ok()) return store_error(st);
   tasks_.push_back(std::move(t));
+  // Keep the 10 most recent tasks of this source (all ListMessageMoveTasks can show) and none older
+  // than 14 days.
+  std::int64_t now = clock_->now_ms();
+  std::size_t newer = 0;  // tasks of this source after the one looked at
+  std::vector<bool> drop(tasks_.size(), false);
+  for (std::size_t i = tasks_.size(); i-- > 0;) {
+    bool mine = tasks_[i].source_arn == arn;
+    bool active = tasks_[i].status == "RUNNING" || tasks_[i].status == "CANCELLING";
+    drop[i] = !active && (tasks_[i].started_ms + kMoveTaskKeepMs <= now || (mine && newer >= kMoveTasksPerSource));
+    if (mine) ++newer;
+  }
+  WriteBatch dropped;
+  std::vector<MoveTask> kept;
+  for (std::size_t i = 0; i < tasks_.size(); ++i) {
+    if (drop[i])
+      dropped.erase(Column::sqs, task_key(tasks_[i].handle));
+    else
+      kept.push_back(std::move(tasks_[i]));
+  }
+  tasks_ = std::move(kept);
+  if (!dropped.empty()) store_->write(dropped);
   wake(clock_->now_ms());
   return std::nullopt;
 }
@@ -1156,8 +1362,11 @@ std::optional<AwsError> Engine::start_move_task(const std::shared_ptr<Queue>& so
 std::vector<MoveTask> Engine::move_tasks(const std::string& source_arn) const {
   std::lock_guard lk(task_mu_);
   std::vector<MoveTask> out;
+  std::int64_t now = clock_->now_ms();
   for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it)
-    if (it->source_arn == source_arn) out.push_back(*it);
+    if (it->source_arn == source_arn &&
+        (it->started_ms + kMoveTaskKeepMs > now || it->status == "RUNNING" || it->status == "CANCELLING"))
+      out.push_back(*it);
   return out;
 }
 
@@ -1176,6 +1385,7 @@ std::optional<AwsError> Engine::cancel_move_task(const std::string& handle, std:
       return AwsError::sender(400, "ResourceNotFoundException",
                               "Only active tasks can be cancelled. Task handle " + handle + " is not active.");
     t.status = "CANCELLING";
+    save_move_task(t);
     moved = t.moved;
     return std::nullopt;
   }
@@ -1188,6 +1398,7 @@ void Engine::step_move_tasks(std::int64_t now) {
   for (auto& t : tasks_) {
     if (t.status == "CANCELLING") {
       t.status = "CANCELLED";
+      save_move_task(t);
       continue;
     }
     if (t.status != "RUNNING") continue;
@@ -1195,6 +1406,7 @@ void Engine::step_move_tasks(std::int64_t now) {
     if (!src) {
       t.status = "FAILED";
       t.failure = "AWS.SimpleQueueService.NonExistentQueue";
+      save_move_task(t);
       continue;
     }
     std::int64_t elapsed = now - t.last_tick_ms;
@@ -1247,6 +1459,7 @@ void Engine::step_move_tasks(std::int64_t now) {
       restore(mv);
     }
     if (t.status == "RUNNING" && (t.moved >= t.to_move || (moves.empty() && n > 0))) t.status = "COMPLETED";
+    if (!moves.empty() || t.status != "RUNNING") save_move_task(t);
     if (t.status == "RUNNING") running = true;
   }
   if (running) wake(now + 100);

@@ -9,6 +9,7 @@
 //   (account, region, "m", QID, SEQ)                    -> message record (JSON header + raw body, immutable)
 //   (account, region, "s", QID, SEQ)                    -> message state (binary; written on every receive)
 //   (account, region, "d", QID, DEDUP-KEY)              -> FIFO deduplication entry (JSON), 5 minutes
+//   ("t", TASK-HANDLE)                                  -> message move task (JSON, see MoveTask), 14 days
 // QID is the queue's incarnation (a re-created queue gets a new one, so old receipt handles and keys
 // never match it); SEQ increases with every send to the queue (FIFO SequenceNumber derives from it).
 //
@@ -42,7 +43,8 @@ namespace stratus::services::sqs {
 // Limits and defaults, from https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
 // and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
 inline constexpr std::int64_t kMaxMessageSize = 1'048'576;   // 1 MiB since August 2025
-inline constexpr std::int64_t kDedupWindowMs = 5 * 60 * 1000;
+inline constexpr std::int64_t kDedupWindowMs = 5 * 60 * 1000;  // also ReceiveRequestAttemptId's window
+inline constexpr std::size_t kMaxAttemptsPerQueue = 10'000;  // remembered receive attempts (oldest dropped)
 inline constexpr std::int64_t kRecentlyMs = 60 * 1000;       // QueueDeletedRecently, PurgeQueueInProgress
 inline constexpr int kMaxVisibility = 43200;
 
@@ -135,6 +137,16 @@ struct Queue {
   };
   std::unordered_map<std::string, Dedup> dedup;
   std::deque<std::pair<std::int64_t, std::string>> dedup_order;
+  // FIFO ReceiveRequestAttemptId -> what that receive returned (seq, receipt generation, handle), for
+  // 5 minutes (in memory only).
+  struct Attempt {
+    std::int64_t expires = 0;
+    std::vector<std::uint64_t> seqs;
+    std::vector<std::uint32_t> gens;
+    std::vector<std::string> handles;
+  };
+  std::unordered_map<std::string, Attempt> attempts;
+  std::deque<std::pair<std::int64_t, std::string>> attempt_order;
   // counters
   std::int64_t n_ready = 0, n_delayed = 0, n_inflight = 0;
   Stats stats;
@@ -188,7 +200,15 @@ struct MoveTask {
   double budget = 0;
   std::string failure;
   QueueKey source;
+
+  nlohmann::json to_json() const;
+  static std::optional<MoveTask> from_json(const nlohmann::json& j);
 };
+// Finished tasks stay listed for 14 days; ListMessageMoveTasks shows at most the 10 most recent of a
+// source, so older ones are dropped when a source gets its 11th.
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ListMessageMoveTasks.html
+inline constexpr std::int64_t kMoveTaskKeepMs = 14LL * 24 * 3600 * 1000;
+inline constexpr std::size_t kMoveTasksPerSource = 10;
 
 class Engine {
  public:
@@ -219,6 +239,12 @@ class Engine {
   std::uint64_t receive(const std::shared_ptr<Queue>& q, int max, int visibility, std::int64_t wait_ms,
                         ReceiveCallback done);
   void cancel_waiter(std::uint64_t id);
+  // ReceiveMessage with a ReceiveRequestAttemptId on a FIFO queue: a retry within 5 minutes returns the
+  // same messages with the same receipt handles (and restarts their visibility timeout) as long as none
+  // was deleted, had its visibility changed or was received again; otherwise a new receive, remembered.
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+  std::uint64_t receive_attempt(const std::shared_ptr<Queue>& q, const std::string& attempt_id, int max,
+                                int visibility, std::int64_t wait_ms, ReceiveCallback done);
   // DeleteMessage / ChangeMessageVisibility by receipt handle.
   std::optional<AwsError> delete_message(const std::shared_ptr<Queue>& q, const std::string& handle);
   // DeleteMessageBatch: one lock and one store write for every handle; an error (or nullopt) per handle.
@@ -278,6 +304,10 @@ class Engine {
   void restore(Moving& m);
   void wake(std::int64_t at);
   void step_move_tasks(std::int64_t now);
+  void remember_attempt(Queue& q, const std::string& attempt_id, const std::vector<Received>& msgs);
+  static void expire_attempts(Queue& q, std::int64_t now);
+  void load_move_tasks(std::int64_t now);
+  void save_move_task(const MoveTask& t);  // under task_mu_
 
   Store* store_;
   const Clock* clock_;

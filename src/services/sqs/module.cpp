@@ -68,6 +68,14 @@ class Source final : public QueueSource {
 
   void cancel_receive(PollId id) override { s_->engine().cancel_waiter(id); }
 
+  std::optional<std::int64_t> visible_messages(const std::string& queue_arn) override {
+    auto q = s_->engine().find_arn(queue_arn);
+    if (!q) return std::nullopt;
+    std::int64_t visible = 0, inflight = 0, delayed = 0;
+    s_->engine().counts(q, visible, inflight, delayed);
+    return visible;
+  }
+
   std::optional<AwsError> delete_messages(const std::string& queue_arn,
                                           const std::vector<std::string>& receipt_handles) override {
     auto q = s_->engine().find_arn(queue_arn);

@@ -1184,14 +1184,14 @@ void SqsService::build_operations() {
   sync("DeleteMessageBatch", &Ops::delete_message_batch);
   sync("ChangeMessageVisibility", &Ops::change_message_visibility);
   sync("ChangeMessageVisibilityBatch", &Ops::change_message_visibility_batch);
-  sync("StartMessageMoveTask", &Ops::start_message_move_task, "tasks are kept in memory (not across restarts)");
+  sync("StartMessageMoveTask", &Ops::start_message_move_task, "tasks are in the store: listed across restarts, a running one resumes");
   sync("ListMessageMoveTasks", &Ops::list_message_move_tasks);
   sync("CancelMessageMoveTask", &Ops::cancel_message_move_task);
 
   OperationSpec receive;
   receive.name = "ReceiveMessage";
   receive.rules = InputRules::none;
-  receive.notes = "long polls hold no thread; ReceiveRequestAttemptId accepted but not deduplicated";
+  receive.notes = "long polls hold no thread; ReceiveRequestAttemptId retries remembered in memory";
   receive.handler = [this](const CallContext& ctx, json& in, Reply reply) {
     if (!in.is_object()) in = json::object();
     Ops ops{*this, ctx};
@@ -1229,20 +1229,37 @@ void SqsService::build_operations() {
           sel->user_exact.push_back(name);
       }
     int visibility, wait_s;
+    bool fifo;
     {
       std::lock_guard lk(q->mu);
       visibility = vis ? static_cast<int>(*vis) : q->cfg.int_attr("VisibilityTimeout", 30);
       wait_s = wait ? static_cast<int>(*wait) : q->cfg.int_attr("ReceiveMessageWaitTimeSeconds", 0);
+      fifo = q->cfg.fifo;
     }
-    engine_->receive(q, static_cast<int>(max.value_or(1)), visibility, static_cast<std::int64_t>(wait_s) * 1000,
-                     [reply, sel](std::optional<AwsError> error, std::vector<Received> msgs) {
-                       if (error) return reply(Outcome::fail(*error));
-                       if (msgs.empty()) return reply(Outcome::ok(json::object()));
-                       json out = json::object();
-                       json& list = out["Messages"] = json::array();
-                       for (auto& m : msgs) list.push_back(message_out(std::move(m), *sel));
-                       reply(Outcome::ok(std::move(out)));
-                     });
+    // ReceiveRequestAttemptId applies to FIFO queues only (standard queues ignore it).
+    std::string attempt_id;
+    if (fifo && in.contains("ReceiveRequestAttemptId")) {
+      attempt_id = str(in, "ReceiveRequestAttemptId");
+      if (!valid_group_token(attempt_id))
+        return reply(Outcome::fail(invalid_param(
+            "ReceiveRequestAttemptId", attempt_id,
+            "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in "
+            "length.")));
+    }
+    auto answer = [reply, sel](std::optional<AwsError> error, std::vector<Received> msgs) {
+      if (error) return reply(Outcome::fail(*error));
+      if (msgs.empty()) return reply(Outcome::ok(json::object()));
+      json out = json::object();
+      json& list = out["Messages"] = json::array();
+      for (auto& m : msgs) list.push_back(message_out(std::move(m), *sel));
+      reply(Outcome::ok(std::move(out)));
+    };
+    if (!attempt_id.empty())
+      engine_->receive_attempt(q, attempt_id, static_cast<int>(max.value_or(1)), visibility,
+                               static_cast<std::int64_t>(wait_s) * 1000, std::move(answer));
+    else
+      engine_->receive(q, static_cast<int>(max.value_or(1)), visibility, static_cast<std::int64_t>(wait_s) * 1000,
+                       std::move(answer));
   };
   operations_.push_back(std::move(receive));
   std::sort(operations_.begin(), operations_.end(), [](auto& a, auto& b) { return a.name < b.name; });

@@ -162,6 +162,15 @@ class FakeQueue final : public QueueSource {
     return std::nullopt;
   }
 
+  std::optional<std::int64_t> visible_messages(const std::string& queue_arn) override {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queue_arn);
+    if (it == queues_.end()) return std::nullopt;
+    std::int64_t n = 0;
+    for (const auto& m : it->second.messages) n += !m.deleted && m.visible_at_ms <= clock_.now_ms() ? 1 : 0;
+    return n;
+  }
+
   // --- what the tests look at ---
   std::vector<Message> remaining(const std::string& name) {
     std::lock_guard lock(mutex_);

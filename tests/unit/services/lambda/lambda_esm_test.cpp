@@ -764,6 +764,95 @@ TEST_F(LambdaEsmTest, ReservedConcurrencyCapsThePollers) {
   EXPECT_EQ(queues->waiting(), 0u);
 }
 
+TEST(EsmScaling, ScalePollersFollowsTheQueueDepth) {
+  // Messages waiting: up by the batches they make, at most 5 a step, at most the maximum.
+  EXPECT_EQ(scale_pollers(5, 5, 20, 100, 10, false), 10);
+  EXPECT_EQ(scale_pollers(5, 5, 20, 20, 10, false), 7);
+  EXPECT_EQ(scale_pollers(5, 5, 20, 1, 10, false), 6);
+  EXPECT_EQ(scale_pollers(18, 5, 20, 1000, 1, false), 20);
+  EXPECT_EQ(scale_pollers(20, 5, 20, 1000, 1, false), 20);
+  // Nothing waiting, or the function throttles: down by one, not below the minimum.
+  EXPECT_EQ(scale_pollers(20, 5, 20, 0, 10, false), 19);
+  EXPECT_EQ(scale_pollers(20, 5, 20, 1000, 10, true), 19);
+  EXPECT_EQ(scale_pollers(5, 5, 20, 0, 10, false), 5);
+  // A maximum under five: that many from the start, never more; an unknown depth changes nothing.
+  EXPECT_EQ(scale_pollers(2, 2, 2, 1000, 1, false), 2);
+  EXPECT_EQ(scale_pollers(12, 5, 20, -1, 10, false), 12);
+}
+
+// A backlog behind a slow function: five concurrent batches at first, then more every second while
+// messages wait, up to MaximumConcurrency; back to five once the queue is empty.
+TEST_F(LambdaEsmTest, PollersScaleWithTheBacklogUpToMaximumConcurrency) {
+  create_function("worker");
+  std::string uuid = map("worker", "orders", {{"BatchSize", 1}, {"ScalingConfig", {{"MaximumConcurrency", 14}}}});
+  executor->hold = true;
+  for (int i = 0; i < 100; ++i) queues->send("orders", "m" + std::to_string(i));
+  run();
+  auto pollers = [&] { return lambda->esm_stats()[uuid]["pollers"].get<int>(); };
+  EXPECT_EQ(executor->held.size(), 5u);
+  EXPECT_EQ(pollers(), 5);
+  EXPECT_EQ(lambda->esm_stats()[uuid]["max_pollers"], 14);
+  clock.advance_ms(999);
+  run();
+  EXPECT_EQ(executor->held.size(), 5u);
+  clock.advance_ms(1);
+  run();
+  EXPECT_EQ(pollers(), 10);
+  EXPECT_EQ(executor->held.size(), 10u);
+  clock.advance_ms(1'000);
+  run();
+  EXPECT_EQ(pollers(), 14);
+  EXPECT_EQ(executor->held.size(), 14u);
+  clock.advance_ms(1'000);
+  run();
+  EXPECT_EQ(pollers(), 14);
+  EXPECT_EQ(executor->held.size(), 14u);
+  // The function catches up: the queue drains, then one poller fewer a second down to five.
+  executor->release();
+  run();
+  EXPECT_TRUE(queues->remaining("orders").empty());
+  EXPECT_EQ(executor->count(), 100u);
+  EXPECT_EQ(queues->waiting(), 14u);
+  for (int expect = 13; expect >= 5; --expect) {
+    clock.advance_ms(1'000);
+    run();
+    EXPECT_EQ(pollers(), expect);
+  }
+  clock.advance_ms(1'000);
+  run();
+  EXPECT_EQ(pollers(), 5);
+  EXPECT_EQ(queues->waiting(), 5u);  // the idle long polls of the parked pollers ended
+  // New work is still taken, and a new backlog scales up again.
+  executor->hold = true;
+  for (int i = 0; i < 30; ++i) queues->send("orders", "n" + std::to_string(i));
+  run();
+  EXPECT_EQ(executor->held.size(), 5u);
+  clock.advance_ms(1'000);
+  run();
+  EXPECT_EQ(pollers(), 10);
+  EXPECT_EQ(executor->held.size(), 10u);
+  executor->release();
+  run();
+  EXPECT_TRUE(queues->remaining("orders").empty());
+}
+
+// Without MaximumConcurrency the bound is kMaxPollers.
+TEST_F(LambdaEsmTest, PollersWithoutMaximumConcurrencyStopAtTheLaptopBound) {
+  create_function("worker");
+  std::string uuid = map("worker", "orders", {{"BatchSize", 1}});
+  executor->hold = true;
+  for (int i = 0; i < 200; ++i) queues->send("orders", "m" + std::to_string(i));
+  run();
+  for (int step = 0; step < 10; ++step) {
+    clock.advance_ms(1'000);
+    run();
+  }
+  EXPECT_EQ(lambda->esm_stats()[uuid]["pollers"], kMaxPollers);
+  EXPECT_EQ(executor->held.size(), static_cast<std::size_t>(kMaxPollers));
+  executor->release();
+  run();
+}
+
 TEST_F(LambdaEsmTest, MappingsSurviveARestart) {
   create_function("worker");
   std::string enabled = map("worker", "orders");

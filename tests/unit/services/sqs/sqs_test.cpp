@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "emulator/dispatcher.hpp"
 #include "services/sqs/engine.hpp"
@@ -609,6 +610,222 @@ TEST_F(SqsTest, QueryAndJsonOnTheWire) {
   auto qmissing = send("/000000000000/nope", "Action=GetQueueAttributes&Version=2012-11-05", form);
   EXPECT_EQ(qmissing.status, 400);
   EXPECT_NE(qmissing.body.find("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"), std::string::npos);
+}
+
+// Move tasks are in the store: after a restart the list is the same, a RUNNING task goes on from where it
+// was, and its handle still cancels it. Finished tasks stay listed for 14 days.
+TEST_F(SqsTest, MoveTasksSurviveRestart) {
+  std::string dlq = create("dlq");
+  std::string dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  create("src", {{"RedrivePolicy", json({{"deadLetterTargetArn", dlq_arn}, {"maxReceiveCount", 1}}).dump()}});
+  std::string dest = create("dest");
+  std::string dest_arn = "arn:aws:sqs:us-east-1:000000000000:dest";
+  for (int i = 0; i < 5; ++i) ok("SendMessage", {{"QueueUrl", dlq}, {"MessageBody", "m" + std::to_string(i)}});
+  std::int64_t started = clock.now_ms();
+  std::string handle =
+      ok("StartMessageMoveTask", {{"SourceArn", dlq_arn}, {"DestinationArn", dest_arn}, {"MaxNumberOfMessagesPerSecond", 1}})
+          ["TaskHandle"];
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  auto tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "RUNNING");
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 2);
+  EXPECT_EQ(attributes(dest)["ApproximateNumberOfMessages"], "2");
+
+  close();
+  open();
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "RUNNING");
+  EXPECT_EQ(tasks[0]["TaskHandle"], handle);
+  EXPECT_EQ(tasks[0]["DestinationArn"], dest_arn);
+  EXPECT_EQ(tasks[0]["MaxNumberOfMessagesPerSecond"], 1);
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 2);
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesToMove"], 5);
+  EXPECT_EQ(tasks[0]["StartedTimestamp"], started);
+  // Still the one active task of its source.
+  EXPECT_EQ(fails("StartMessageMoveTask", {{"SourceArn", dlq_arn}}).code, "InvalidParameterValue");
+  // It goes on at its rate.
+  process_due(*svc);
+  clock.advance_ms(1'000);
+  process_due(*svc);
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 3);
+  EXPECT_EQ(attributes(dest)["ApproximateNumberOfMessages"], "3");
+  // The handle from before the restart cancels it; CANCELLED survives the next restart.
+  EXPECT_EQ(ok("CancelMessageMoveTask", {{"TaskHandle", handle}})["ApproximateNumberOfMessagesMoved"], 3);
+  close();
+  open();
+  process_due(*svc);
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["Status"], "CANCELLED");
+  EXPECT_FALSE(tasks[0].contains("TaskHandle"));
+  EXPECT_EQ(attributes(dlq)["ApproximateNumberOfMessages"], "2");
+  clock.advance_ms(5'000);
+  process_due(*svc);
+  EXPECT_EQ(attributes(dlq)["ApproximateNumberOfMessages"], "2");
+
+  // A completed task, and at most 10 per source, newest first.
+  for (int i = 0; i < 11; ++i) {
+    clock.advance_ms(1'000);
+    ok("StartMessageMoveTask", {{"SourceArn", dlq_arn}, {"DestinationArn", dest_arn}});
+    process_due(*svc);
+  }
+  tasks = ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}})["Results"];
+  ASSERT_EQ(tasks.size(), 10u);
+  EXPECT_EQ(tasks[0]["Status"], "COMPLETED");
+  EXPECT_EQ(tasks[0]["ApproximateNumberOfMessagesMoved"], 0);  // the first of the 11 moved the last 2
+  EXPECT_GT(tasks[0]["StartedTimestamp"].get<std::int64_t>(), tasks[9]["StartedTimestamp"].get<std::int64_t>());
+  close();
+  open();
+  EXPECT_EQ(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}})["Results"], tasks);
+  // 14 days later they are gone, across a restart too.
+  clock.advance_ms(kMoveTaskKeepMs);
+  EXPECT_TRUE(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"].empty());
+  close();
+  open();
+  EXPECT_TRUE(ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}})["Results"].empty());
+}
+
+// ReceiveRequestAttemptId (FIFO): a retry within 5 minutes returns the same messages and receipt handles
+// and restarts their visibility timeout, unless one was deleted, had its visibility changed or was received
+// again. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+TEST_F(SqsTest, FifoReceiveRequestAttemptIdDeduplicates) {
+  std::string url = create("attempts.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  for (const char* b : {"a0", "a1"}) ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", b}, {"MessageGroupId", "A"}});
+  ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "b0"}, {"MessageGroupId", "B"}});
+  auto bodies_and_handles = [](const json& msgs) {
+    std::vector<std::string> out;
+    for (const auto& m : msgs) out.push_back(m["Body"].get<std::string>() + "|" + m["ReceiptHandle"].get<std::string>());
+    return out;
+  };
+  json first = receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0]["Body"], "a0");
+  EXPECT_EQ(first[1]["Body"], "a1");
+  // The retry: the same messages, the same handles, not another receive.
+  json retry = receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}});
+  EXPECT_EQ(bodies_and_handles(retry), bodies_and_handles(first));
+  EXPECT_EQ(retry[0]["Attributes"]["ApproximateReceiveCount"], "1");
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessagesNotVisible"], "2");
+  // A retry restarts the visibility timeout (with the retry's VisibilityTimeout).
+  clock.advance_ms(20'000);
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"},
+                                             {"VisibilityTimeout", 30}})),
+            bodies_and_handles(first));
+  clock.advance_ms(20'000);  // 40 s after the first receive, 20 s after the retry: group A still in flight
+  json other = receive(url, {{"MaxNumberOfMessages", 10}});
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0]["Body"], "b0");
+  // Visible again but received by nobody: the retry still returns them, in flight again.
+  clock.advance_ms(11'000);
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessages"], "2");
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}})),
+            bodies_and_handles(first));
+  EXPECT_EQ(attributes(url)["ApproximateNumberOfMessages"], "0");
+  // The handles work; once one message is deleted, the id is a new receive (group A's a1 is in flight, b0
+  // too: nothing to return).
+  ok("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", first[0]["ReceiptHandle"]}});
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 2}, {"ReceiveRequestAttemptId", "try-1"}}).empty());
+  clock.advance_ms(31'000);
+  json fresh = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "try-1"}});
+  ASSERT_EQ(fresh.size(), 2u);
+  std::set<std::string> fresh_bodies{fresh[0]["Body"], fresh[1]["Body"]};
+  EXPECT_EQ(fresh_bodies, (std::set<std::string>{"a1", "b0"}));
+  for (const auto& m : fresh) {
+    EXPECT_NE(m["ReceiptHandle"], first[1]["ReceiptHandle"]);
+    EXPECT_EQ(m["Attributes"]["ApproximateReceiveCount"], "2");
+  }
+  // A visibility change of one of its messages ends the attempt too.
+  ok("ChangeMessageVisibility", {{"QueueUrl", url}, {"ReceiptHandle", fresh[0]["ReceiptHandle"]}, {"VisibilityTimeout", 60}});
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "try-1"}}).empty());
+  // The window is 5 minutes from the receive.
+  clock.advance_ms(61'000);
+  json late = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}});
+  ASSERT_EQ(late.size(), 2u);
+  clock.advance_ms(5 * 60'000 - 1);
+  EXPECT_EQ(bodies_and_handles(receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}})),
+            bodies_and_handles(late));
+  clock.advance_ms(30'001);  // the retry made them in flight for 30 s; the window closed meanwhile
+  json after = receive(url, {{"MaxNumberOfMessages", 10}, {"ReceiveRequestAttemptId", "late"}});
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_NE(after[0]["ReceiptHandle"], late[0]["ReceiptHandle"]);
+  EXPECT_EQ(after[0]["Attributes"]["ApproximateReceiveCount"], "4");
+
+  // A long poll answered later is remembered as well.
+  std::string url2 = create("attempts2.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  auto waiting = start("ReceiveMessage", {{"QueueUrl", url2}, {"WaitTimeSeconds", 20}, {"ReceiveRequestAttemptId", "lp"}});
+  EXPECT_FALSE(waiting->done());
+  ok("SendMessage", {{"QueueUrl", url2}, {"MessageBody", "late"}, {"MessageGroupId", "G"}});
+  ASSERT_TRUE(waiting->done());
+  json polled = waiting->get().output["Messages"];
+  ASSERT_EQ(polled.size(), 1u);
+  json again = ok("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", "lp"}})["Messages"];
+  EXPECT_EQ(bodies_and_handles(again), bodies_and_handles(polled));
+
+  // Validation (FIFO), and standard queues ignore the parameter.
+  EXPECT_EQ(fails("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", std::string(129, 'a')}}).code,
+            "InvalidParameterValue");
+  EXPECT_EQ(fails("ReceiveMessage", {{"QueueUrl", url2}, {"ReceiveRequestAttemptId", "has space"}}).code,
+            "InvalidParameterValue");
+  std::string std_url = create("plain");
+  ok("SendMessage", {{"QueueUrl", std_url}, {"MessageBody", "s0"}});
+  ok("SendMessage", {{"QueueUrl", std_url}, {"MessageBody", "s1"}});
+  json s0 = receive(std_url, {{"ReceiveRequestAttemptId", "same"}});
+  json s1 = receive(std_url, {{"ReceiveRequestAttemptId", "same"}});
+  ASSERT_EQ(s0.size(), 1u);
+  ASSERT_EQ(s1.size(), 1u);
+  EXPECT_NE(s0[0]["Body"], s1[0]["Body"]);
+}
+
+// FIFO retention: messages past MessageRetentionPeriod leave the counts at once, not when a receive
+// reaches their group; the groups stay in order.
+TEST_F(SqsTest, FifoExpiredMessagesLeaveTheCounts) {
+  std::string url = create("old.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"},
+                                        {"MessageRetentionPeriod", "60"}, {"VisibilityTimeout", "100"}});
+  auto send = [&](const char* body, const char* group) {
+    ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", body}, {"MessageGroupId", group}});
+  };
+  send("a0", "A");
+  send("a1", "A");
+  send("b0", "B");
+  auto msgs = receive(url);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["Body"], "a0");
+  clock.advance_ms(30'000);
+  send("a2", "A");
+  send("c0", "C");
+  auto a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "4");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  clock.advance_ms(30'000);  // a0 (in flight), a1 and b0 are past retention
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "2");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  clock.advance_ms(30'000);  // a2 and c0 too
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "0");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "1");
+  json stats = queue_stats(*svc)["queues"][0];
+  EXPECT_EQ(stats["expired"], 4);
+  // Group A is still blocked by the in-flight a0; when a0 comes back it is dropped as expired and A's
+  // next message is served, in order.
+  send("a3", "A");
+  send("a4", "A");
+  EXPECT_TRUE(receive(url, {{"MaxNumberOfMessages", 10}}).empty());
+  clock.advance_ms(10'001);
+  msgs = receive(url, {{"MaxNumberOfMessages", 10}});
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0]["Body"], "a3");
+  EXPECT_EQ(msgs[1]["Body"], "a4");
+  a = attributes(url);
+  EXPECT_EQ(a["ApproximateNumberOfMessages"], "0");
+  EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "2");
 }
 
 }  // namespace
