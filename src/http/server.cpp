@@ -177,6 +177,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (body_buffer_.size() < kBodyChunk) body_buffer_.resize(kBodyChunk);
     parser_->get().body().data = body_buffer_.data();
     parser_->get().body().size = body_buffer_.size();
+    if (buffer_.size() > 0) {
+      // Body bytes that arrived with the head (a small request is one recv) are parsed here and now:
+      // async_read_some would parse them too, but would complete through a post to the io_context, which
+      // costs a scheduler round trip (and often a wake-up of the other I/O thread) per request.
+      beast::error_code ec;
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
+      if (used > 0 || ec) return on_body(ec);  // on_body comes back here while the body is incomplete
+    }
     stream_.expires_after(server_.options.body_timeout);
     bhttp::async_read_some(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
