@@ -75,6 +75,17 @@ class FastParser {
     ++p_;  // opening quote
     for (;;) {
       const char* run = p_;
+      // Eight bytes at a time while none of them is a quote, a backslash, a control character or non-ASCII.
+      while (end_ - p_ >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p_, 8);
+        constexpr std::uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+        std::uint64_t quote = w ^ (k01 * '"'), backslash = w ^ (k01 * '\\');
+        std::uint64_t special = ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash) |
+                                ((w - k01 * 0x20) & ~w) | w;
+        if (special & k80) break;
+        p_ += 8;
+      }
       while (p_ < end_) {
         auto c = static_cast<unsigned char>(*p_);
         if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;

@@ -56,7 +56,16 @@ TEST(JsonFast, MatchesNlohmannOnValidAndInvalidDocuments) {
       "{\"a\":1} trailing", "{'a':1}", "{\"a\":\"\xff\"}", "{\"a\":\"\\ud800\"}", "nul", "-",
       std::string(100, '[') + std::string(100, ']'), "{\"a\":[" + std::string(70, '[') + std::string(70, ']') + "]}",
   };
-  for (const auto& doc : docs) {
+  // Every special character at every offset of a long string (the parser scans eight bytes at a time).
+  std::vector<std::string> all = docs;
+  for (const char* special : {"\\\"", "\\n", "\\\\", "\x01", "\x7f", "\xc3\xa9", "\"", "\\u0041"}) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text(40, 'a');
+      text.insert(at, special);
+      all.push_back("{\"s\":\"" + text + "\",\"n\":1}");
+    }
+  }
+  for (const auto& doc : all) {
     SCOPED_TRACE(doc.substr(0, 80));
     json ref = json::parse(doc, nullptr, false);
     json got = detail::parse_json(doc);
