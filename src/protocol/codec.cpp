@@ -288,7 +288,7 @@ std::optional<AwsError> decode_json(const http::Request& req, json& input) {
     input = json::object();
     return std::nullopt;
   }
-  input = json::parse(body, nullptr, false);
+  input = detail::parse_json(body);
   if (input.is_discarded() || !input.is_object()) {
     bool unparsable = input.is_discarded();
     input = json::object();

@@ -2,6 +2,7 @@
 // Pieces shared by the codecs (codec.cpp, query.cpp, rest.cpp). Not part of the public API.
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,13 @@
 #include "protocol/xml.hpp"
 
 namespace stratus::protocol::detail {
+
+// Parses a JSON document as nlohmann::json::parse(text, nullptr, false) does (a discarded value when it is
+// not valid JSON), faster for the common case: parse_json_fast takes ASCII strings with the simple escapes,
+// integers up to 18 digits, literals, objects and arrays, and returns false (out untouched) for anything
+// else, which parse_json then leaves to nlohmann. Same values and number types as nlohmann's.
+bool parse_json_fast(std::string_view text, nlohmann::json& out);
+nlohmann::json parse_json(std::string_view text);
 
 // json.dump that never throws on invalid UTF-8 (replaces it).
 std::string dump_json(const nlohmann::json& j);

@@ -283,6 +283,7 @@ class Ctx:
     longpoll_reps: int = 200
     rss_messages: int = 1_000_000
     esm_messages: int = 100
+    longpoll_latency_receivers: int = 1
     sls: "ServerlessOffline | None" = None
 
     def servers(self):
@@ -770,11 +771,12 @@ def sqs_client(ctx: Ctx) -> str:
 
 
 def run_sqsload(ctx: Ctx, port: int, url: str, mode: str, messages: int, duration: float,
-                watch_pid: int | None = None) -> dict:
+                watch_pid: int | None = None, extra: tuple[str, ...] = ()) -> dict:
     """Runs stratus-sqsload; adds the client's and the server's CPU use (% of one core) to its result."""
     import resource
     argv = [sqs_client(ctx), "--mode", mode, "--port", str(port), "--queue-url", url,
-            "--connections", str(ctx.connections), "--duration", f"{duration:g}", "--messages", str(messages)]
+            "--connections", str(ctx.connections), "--duration", f"{duration:g}", "--messages", str(messages),
+            *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = cpu_ticks(watch_pid) if watch_pid else None
     t0 = time.monotonic()
@@ -1016,7 +1018,13 @@ def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
         # A queue of its own: the receivers just closed may still be waiting in the server (it learns of a
         # closed socket only when it answers), and such a waiter would take the message.
         lat = longpoll_latency(r.port, sqs_create_queue(r.port, "bench-latency"), ctx.longpoll_reps)
-        return {"hold": hold, "lat": lat}
+        # The same rounds timed by the C++ client (its own cost a few µs), on a queue of its own again.
+        cpp = run_sqsload(ctx, r.port, sqs_create_queue(r.port, "bench-latency-cpp"), "longpoll",
+                          ctx.longpoll_reps, ctx.longpoll_reps * 0.2 + 30, r.proc.pid,
+                          ("--receivers", str(ctx.longpoll_latency_receivers)))
+        if problems := sqsload_problems(cpp):
+            raise RuntimeError(f"{srv.name}: stratus-sqsload longpoll: {problems}")
+        return {"hold": hold, "lat": lat, "cpp": cpp}
     res, notes = sqs_servers(ctx, body)
     for name, x in res.items():
         h = x["hold"]
@@ -1030,16 +1038,28 @@ def wl_sqs_longpoll(ctx: Ctx) -> list[Figure]:
         notes.append(", ".join(bits))
     cpu = {n: x["hold"]["cpu_pct"] for n, x in res.items()}
     lat = {n: x["lat"]["times"] for n, x in res.items()}
+    cpp = {n: x["cpp"] for n, x in res.items()}
+    cpp_ms = lambda name, key: cpp[name][key] / 1000 if name in cpp and cpp[name][key] >= 0 else None  # noqa: E731
     lat_note = (f"{ctx.longpoll_reps} rounds: one ReceiveMessage(WaitTimeSeconds={wait_s}) waiting 20 ms, then "
                 f"SendMessage (1 KiB) on a second connection; timed from writing SendMessage to the receiver's "
                 f"answer read (Python http.client, its overhead included)")
+    cpp_note = (f"stratus-sqsload --mode longpoll: {ctx.longpoll_latency_receivers} receiver connection(s) each "
+                f"keeping a ReceiveMessage(WaitTimeSeconds={wait_s}) waiting, {ctx.longpoll_reps} rounds of one "
+                f"SendMessage (1 KiB) 20 ms after every receiver waits again, timed in C++ from just before the "
+                f"SendMessage is written to the receiver having read the whole answer; "
+                + "; ".join(f"{n}: {c['messages']} timed, max {c['max_us'] / 1000:.2f} ms, {cpu_note(c)}"
+                            for n, c in cpp.items()))
     return [Figure("sqs_longpoll", f"server CPU, {ctx.longpoll_receivers:,} idle long polls", "% core",
                    cpu.get("stratus"), cpu.get("moto"), note="; ".join(
                        [f"/proc/PID/stat utime+stime over {ctx.longpoll_hold:g} s, every receiver a keep-alive "
                         f"socket of its own (asyncio)"] + notes)),
-            Figure("sqs_longpoll", "send → waiting receiver, p50", "ms", pct(lat.get("stratus"), 50),
+            Figure("sqs_longpoll", "send → waiting receiver, p50 (C++ client)", "ms", cpp_ms("stratus", "p50_us"),
+                   cpp_ms("moto", "p50_us"), note=cpp_note),
+            Figure("sqs_longpoll", "send → waiting receiver, p99 (C++ client)", "ms", cpp_ms("stratus", "p99_us"),
+                   cpp_ms("moto", "p99_us")),
+            Figure("sqs_longpoll", "send → waiting receiver, p50 (Python client)", "ms", pct(lat.get("stratus"), 50),
                    pct(lat.get("moto"), 50), note=lat_note),
-            Figure("sqs_longpoll", "send → waiting receiver, p99", "ms", pct(lat.get("stratus"), 99),
+            Figure("sqs_longpoll", "send → waiting receiver, p99 (Python client)", "ms", pct(lat.get("stratus"), 99),
                    pct(lat.get("moto"), 99))]
 
 
@@ -1420,6 +1440,8 @@ def main(argv=None) -> int:
                     help="seconds the server's CPU is measured while they wait (10; at most 18)")
     ap.add_argument("--longpoll-reps", type=int, default=200,
                     help="send → waiting receiver rounds in 'sqs_longpoll' (200)")
+    ap.add_argument("--longpoll-latency-receivers", type=int, default=1,
+                    help="receivers waiting during the C++ client's send → receiver rounds in 'sqs_longpoll' (1)")
     ap.add_argument("--rss-messages", type=int, default=1_000_000,
                     help="messages waiting in 'sqs_rss_1m' (1,000,000; moto gets at most --moto-messages)")
     ap.add_argument("--esm-messages", type=int, default=100, help="timed messages in 'esm_latency' (100)")
@@ -1455,9 +1477,10 @@ def main(argv=None) -> int:
         ap.error("--drain-messages, --moto-messages, --rss-messages must be 10..1e8; "
                  "--fill-timeout, --drain-timeout 0..3600 s")
     if not (1 <= args.longpoll_receivers <= 10_000 and 0 < args.longpoll_hold <= 18
-            and 1 <= args.longpoll_reps <= 100_000 and 1 <= args.esm_messages <= 100_000):
+            and 1 <= args.longpoll_reps <= 100_000 and 1 <= args.esm_messages <= 100_000
+            and 1 <= args.longpoll_latency_receivers <= 4096):
         ap.error("--longpoll-receivers must be 1..10000, --longpoll-hold 0..18 s (the waits last 20 s), "
-                 "--longpoll-reps and --esm-messages 1..1e5")
+                 "--longpoll-reps and --esm-messages 1..1e5, --longpoll-latency-receivers 1..4096")
 
     sls_modes = [m for m in args.serverless_offline_modes.split(",") if m]
     if not sls_modes or any(m not in SLS_MODES for m in sls_modes):
@@ -1479,6 +1502,7 @@ def main(argv=None) -> int:
                   args.sqs_client or default_sqs_client(args.stratus), args.drain_messages,
                   args.moto_messages, args.fill_timeout, args.drain_timeout, args.longpoll_receivers,
                   args.longpoll_hold, args.longpoll_reps, args.rss_messages, args.esm_messages,
+                  args.longpoll_latency_receivers,
                   None if args.no_serverless_offline else ServerlessOffline(Path(args.serverless_offline_dir),
                                                                            sls_modes))
         figs: list[Figure] = []

@@ -14,6 +14,14 @@
 //          it returned; a connection stops at its first empty ReceiveMessage (the queue holds nothing
 //          visible), when --messages are deleted in all, or after --duration s.
 //   send   SendMessage until --messages or --duration s.
+//   longpoll  send -> waiting receiver latency: --receivers connections (1) each keep a
+//          ReceiveMessage(WaitTimeSeconds=20) waiting in the server; then --messages rounds (200): after
+//          --settle-ms (20) for every receiver to be waiting, one SendMessage on a connection of its own,
+//          timed from just before its request is written to the moment a receiver has read the whole
+//          answer carrying that message (steady_clock, both in this process). The receiver deletes the
+//          message on its own connection and waits again before the next round. A receiver whose 20 s
+//          wait ends empty just waits again. A round whose message does not arrive within --timeout s
+//          counts as an error.
 // Only 127.0.0.1 is contacted. Every socket operation is bounded by --timeout s.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,6 +35,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -54,12 +63,15 @@ struct Options {
   long long messages = 0;  // 0 = no count limit (duration only)
   int body_bytes = 1024;
   double timeout_s = 30;
+  int receivers = 1;    // longpoll
+  int settle_ms = 20;   // longpoll
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "stratus-sqsload: %s\nusage: stratus-sqsload --mode fill|drain|send --port P --queue-url URL "
-               "[--connections 16] [--duration S] [--messages N] [--body-bytes 1024] [--timeout S]\n",
+               "stratus-sqsload: %s\nusage: stratus-sqsload --mode fill|drain|send|longpoll --port P --queue-url URL "
+               "[--connections 16] [--duration S] [--messages N] [--body-bytes 1024] [--timeout S] "
+               "[--receivers 1] [--settle-ms 20]\n",
                why);
   std::exit(2);
 }
@@ -80,12 +92,16 @@ Options parse(int argc, char** argv) {
     else if (a == "--messages") o.messages = std::atoll(value().c_str());
     else if (a == "--body-bytes") o.body_bytes = std::atoi(value().c_str());
     else if (a == "--timeout") o.timeout_s = std::atof(value().c_str());
+    else if (a == "--receivers") o.receivers = std::atoi(value().c_str());
+    else if (a == "--settle-ms") o.settle_ms = std::atoi(value().c_str());
     else usage("unknown argument");
   }
-  if (o.mode != "fill" && o.mode != "drain" && o.mode != "send") usage("--mode must be fill, drain or send");
+  if (o.mode != "fill" && o.mode != "drain" && o.mode != "send" && o.mode != "longpoll")
+    usage("--mode must be fill, drain, send or longpoll");
   if (o.port <= 0 || o.port > 65535 || o.queue_url.empty()) usage("--port and --queue-url are required");
   if (o.connections < 1 || o.connections > 1024 || o.duration_s <= 0 || o.body_bytes < 1 ||
-      o.body_bytes > 262144 || o.timeout_s <= 0 || o.messages < 0)
+      o.body_bytes > 262144 || o.timeout_s <= 0 || o.messages < 0 || o.receivers < 1 || o.receivers > 4096 ||
+      o.settle_ms < 0 || o.settle_ms > 10000)
     usage("a value is out of range");
   if (o.mode == "fill" && o.messages == 0) usage("fill needs --messages");
   return o;
@@ -321,11 +337,161 @@ double percentile(std::vector<double>& xs, double q) {
   return xs[i];
 }
 
+
+// ---- longpoll: send -> waiting receiver latency ---------------------------------------------------------
+
+int run_longpoll(const Options& o, const std::string& body) {
+  const std::string receive_request =
+      sqs_request(o.port, "ReceiveMessage",
+                  json{{"QueueUrl", o.queue_url}, {"MaxNumberOfMessages", 1}, {"WaitTimeSeconds", 20}}.dump());
+  const std::string send_request =
+      sqs_request(o.port, "SendMessage", json{{"QueueUrl", o.queue_url}, {"MessageBody", body}}.dump());
+  const double receiver_timeout = std::max(o.timeout_s, 25.0);  // longer than the 20 s wait
+  const long long rounds = o.messages ? o.messages : 200;
+  const auto wait_limit = std::chrono::duration<double>(o.timeout_s);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int armed = 0;                    // receivers about to write, or waiting for, a ReceiveMessage
+  std::vector<std::pair<std::string, Clock::time_point>> arrivals;  // message id, answer read
+  long long errors = 0, empty_answers = 0, deleted = 0;
+  std::string first_error;
+  auto fail = [&](std::string what) {  // under mu
+    ++errors;
+    if (first_error.empty()) first_error = std::move(what);
+  };
+
+  auto receiver = [&]() {
+    Connection c(o.port, receiver_timeout);
+    Response r;
+    for (;;) {
+      {
+        std::lock_guard lk(mu);
+        ++armed;
+      }
+      cv.notify_all();
+      auto e = c.exchange(receive_request, r);
+      auto t1 = Clock::now();
+      std::string id, handle;
+      if (!e && r.status == 200) {
+        try {
+          json doc = json::parse(r.body);
+          if (auto it = doc.find("Messages"); it != doc.end() && it->is_array() && !it->empty()) {
+            id = it->at(0).at("MessageId").get<std::string>();
+            handle = it->at(0).at("ReceiptHandle").get<std::string>();
+          }
+        } catch (const std::exception& ex) {
+          e = std::string("ReceiveMessage answer is not what SQS sends: ") + ex.what();
+        }
+      }
+      {
+        std::lock_guard lk(mu);
+        --armed;
+        if (e) fail("receiver: " + *e);
+        else if (r.status != 200) fail("ReceiveMessage: HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300));
+        else if (id.empty()) ++empty_answers;
+        else arrivals.emplace_back(id, t1);
+      }
+      cv.notify_all();
+      if (e || r.status != 200) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // no busy loop against a failing server
+        continue;
+      }
+      if (handle.empty()) continue;
+      Response d;
+      auto de = c.exchange(sqs_request(o.port, "DeleteMessage",
+                                       json{{"QueueUrl", o.queue_url}, {"ReceiptHandle", handle}}.dump()),
+                           d);
+      std::lock_guard lk(mu);
+      if (de) fail("DeleteMessage: " + *de);
+      else if (d.status != 200) fail("DeleteMessage: HTTP " + std::to_string(d.status) + ": " + d.body.substr(0, 300));
+      else ++deleted;
+    }
+  };
+  for (int i = 0; i < o.receivers; ++i) std::thread(receiver).detach();  // ended by the process's exit
+
+  Connection sender(o.port, o.timeout_s);
+  Response r;
+  std::vector<double> latency_us;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  bool hit_deadline = false;
+  for (long long round = 0; round < rounds; ++round) {
+    if (Clock::now() >= deadline) {
+      hit_deadline = true;
+      break;
+    }
+    {
+      std::unique_lock lk(mu);
+      if (!cv.wait_for(lk, wait_limit, [&] { return armed == o.receivers; })) {
+        fail("the receivers did not all wait again within --timeout");
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.settle_ms));  // their requests reach the server
+    auto t0 = Clock::now();
+    auto e = sender.exchange(send_request, r);
+    std::string id;
+    if (!e && r.status == 200) {
+      try {
+        id = json::parse(r.body).at("MessageId").get<std::string>();
+      } catch (const std::exception& ex) {
+        e = std::string("SendMessage answer is not what SQS sends: ") + ex.what();
+      }
+    }
+    std::unique_lock lk(mu);
+    if (e || r.status != 200) {
+      fail(e ? "SendMessage: " + *e : "SendMessage: HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300));
+      if (errors > 10) break;
+      continue;
+    }
+    Clock::time_point t1{};
+    bool got = cv.wait_for(lk, wait_limit, [&] {
+      for (auto& [mid, t] : arrivals)
+        if (mid == id) {
+          t1 = t;
+          return true;
+        }
+      return false;
+    });
+    arrivals.clear();
+    if (!got) {
+      fail("message " + id + " did not reach a waiting receiver within --timeout");
+      if (errors > 10) break;
+      continue;
+    }
+    latency_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::lock_guard lk(mu);
+  double mx = latency_us.empty() ? -1 : *std::max_element(latency_us.begin(), latency_us.end());
+  json out{{"mode", o.mode},
+           {"receivers", o.receivers},
+           {"settle_ms", o.settle_ms},
+           {"elapsed_s", elapsed},
+           {"rounds", rounds},
+           {"messages", static_cast<long long>(latency_us.size())},
+           {"deleted", deleted},
+           {"empty_receives", empty_answers},
+           {"errors", errors},
+           {"first_error", first_error},
+           {"hit_deadline", hit_deadline},
+           {"p50_us", percentile(latency_us, 50)},
+           {"p90_us", percentile(latency_us, 90)},
+           {"p99_us", percentile(latency_us, 99)},
+           {"max_us", mx}};
+  std::printf("%s\n", out.dump().c_str());
+  std::fflush(stdout);
+  std::_Exit(errors ? 1 : 0);  // the receivers are still blocked in their long polls
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   const std::string body = message_body(o.body_bytes);
+  if (o.mode == "longpoll") return run_longpoll(o, body);
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));

@@ -90,6 +90,10 @@ std::optional<std::uint32_t> bad_character(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80) {  // printable ASCII, most bodies: always allowed
+      ++i;
+      continue;
+    }
     std::uint32_t cp;
     int len;
     if (c < 0x80) {
