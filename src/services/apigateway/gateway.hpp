@@ -27,6 +27,9 @@
 
 namespace stratus::services::apigateway {
 
+class AuthorizerRuntime;  // authorizers.hpp
+struct AuthResult;
+
 struct Partition {
   std::string account;
   std::string region;
@@ -88,7 +91,10 @@ class Gateway {
   std::shared_ptr<const CompiledApi> find(const std::string& id) const;
   std::vector<std::shared_ptr<const CompiledApi>> all() const;
 
-  void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond);
+  // `authorized`: the route's authorizer already allowed this request (serve runs again after it).
+  void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond,
+             std::shared_ptr<const AuthResult> authorized = nullptr);
+  AuthorizerRuntime& authorizer_runtime() { return *authorizers_; }
   http::Response too_large(const std::string& api_id) const;
 
  private:
@@ -98,6 +104,7 @@ class Gateway {
   mutable std::shared_mutex apis_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledApi>> apis_;
   Deadlines deadlines_;
+  std::shared_ptr<AuthorizerRuntime> authorizers_;  // Lambda authorizers' invocations and result cache
 };
 
 // Both services derive from this so that the data plane and the providers reach the shared Gateway.
