@@ -6,11 +6,13 @@ event and the context reaching the integration, checked against the AWS docs:
   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
   https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html"""
 import json
+import os
+import tempfile
 import unittest
 
 from botocore.exceptions import ClientError
 
-from apigw_common import ACCOUNT, call, create_function, event_of
+from apigw_common import ACCOUNT, FUNCTIONS_DIR, call, create_function, event_of
 from harness import Daemon
 
 REGION = "us-east-1"
@@ -340,6 +342,144 @@ class RestApiAuthorizerTest(AuthorizerTestBase):
         # Cached by both sources' values.
         self.assertEqual(int(authorizer_of(self.get(api, "allow", path="/prod/pets/8?q=1&q=2"))["count"]), count)
         self.assertEqual(int(authorizer_of(self.get(api, "allow", path="/prod/pets/8?q=3"))["count"]), count + 1)
+
+
+STACK = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {auth}
+      Handler: authorizer.so
+      Runtime: provided.al2023
+  AppFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {app}
+      Handler: http.so
+      Runtime: provided.al2023
+      Events:
+        Guarded:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Path: /guarded
+            Method: get
+        Open:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Path: /open
+            Method: get
+            Auth:
+              Authorizer: NONE
+        Rest:
+          Type: Api
+          Properties:
+            RestApiId: !Ref RestApi
+            Path: /items
+            Method: get
+  HttpApi:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Simple
+        Authorizers:
+          Simple:
+            FunctionArn: !GetAtt AuthFunction.Arn
+            AuthorizerPayloadFormatVersion: 2.0
+            EnableSimpleResponses: true
+            Identity:
+              Headers: [Authorization]
+              ReauthorizeEvery: 0
+  RestApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        DefaultAuthorizer: Token
+        Authorizers:
+          Token:
+            FunctionArn: !GetAtt AuthFunction.Arn
+            Identity:
+              Header: X-Token
+              ReauthorizeEvery: 0
+  CfnApi:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: cfn
+      ProtocolType: HTTP
+  CfnAuthorizer:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref CfnApi
+      Name: cfn-auth
+      AuthorizerType: REQUEST
+      AuthorizerUri: !GetAtt AuthFunction.Arn
+      AuthorizerPayloadFormatVersion: "1.0"
+      AuthorizerResultTtlInSeconds: 0
+      IdentitySource: [$request.querystring.token]
+  CfnIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref CfnApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt AppFunction.Arn
+      PayloadFormatVersion: "2.0"
+  CfnRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref CfnApi
+      RouteKey: GET /cfn
+      Target: !Sub integrations/${{CfnIntegration}}
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref CfnAuthorizer
+  CfnStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref CfnApi
+      StageName: $default
+"""
+
+
+class StackAuthorizerTest(unittest.TestCase):
+    def test_sam_and_cloudformation_authorizers(self):
+        with tempfile.TemporaryDirectory(prefix="stratus-authz-stack-") as tmp:
+            path = os.path.join(tmp, "stack.yaml")
+            with open(path, "w") as f:
+                f.write(STACK.format(auth=os.path.abspath(os.path.join(FUNCTIONS_DIR, "authorizer.so")),
+                                     app=os.path.abspath(os.path.join(FUNCTIONS_DIR, "http.so"))))
+            with Daemon("--config", path) as d:
+                v2, v1 = d.client("apigatewayv2"), d.client("apigateway")
+                apis = {a["Name"]: a["ApiId"] for a in v2.get_apis()["Items"]}
+                http, cfn = apis["stratus-HttpApi"], apis["cfn"]
+                rest = {a["name"]: a["id"] for a in v1.get_rest_apis()["items"]}["stratus-RestApi"]
+
+                auths = v2.get_authorizers(ApiId=http)["Items"]
+                self.assertEqual([(a["Name"], a["AuthorizerPayloadFormatVersion"], a["EnableSimpleResponses"],
+                                   a["IdentitySource"], a["AuthorizerResultTtlInSeconds"]) for a in auths],
+                                 [("Simple", "2.0", True, ["$request.header.Authorization"], 0)])
+                routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=http)["Items"]}
+                self.assertEqual(routes["GET /guarded"]["AuthorizationType"], "CUSTOM")
+                self.assertEqual(routes["GET /open"]["AuthorizationType"], "NONE")
+                self.assertEqual(call(d, http, "GET", "/guarded").status, 401)
+                self.assertEqual(call(d, http, "GET", "/guarded", headers={"Authorization": "simple-deny"}).status, 403)
+                r = call(d, http, "GET", "/guarded", headers={"Authorization": "simple-allow"})
+                self.assertEqual(authorizer_of(r)["lambda"]["token"], "simple-allow")
+                self.assertEqual(call(d, http, "GET", "/open").status, 200)
+
+                token = v1.get_authorizers(restApiId=rest)["items"][0]
+                self.assertEqual((token["name"], token["type"], token["identitySource"]),
+                                 ("Token", "TOKEN", "method.request.header.X-Token"))
+                self.assertEqual(call(d, rest, "GET", "/prod/items").status, 401)
+                r = call(d, rest, "GET", "/prod/items", headers={"X-Token": "allow"})
+                self.assertEqual(authorizer_of(r)["principalId"], "user-allow")
+                self.assertEqual(call(d, rest, "GET", "/prod/items", headers={"X-Token": "deny"}).status, 403)
+
+                self.assertEqual(call(d, cfn, "GET", "/cfn").status, 401)
+                r = call(d, cfn, "GET", "/cfn?token=allow")
+                self.assertEqual(authorizer_of(r)["lambda"]["token"], "allow")
 
 
 if __name__ == "__main__":

@@ -243,9 +243,9 @@ std::optional<AuthorizerAnswer> parse_authorizer_answer(const AuthorizerConfig& 
   AuthorizerAnswer answer;
   if (auto c = doc.find("context"); c != doc.end() && !c->is_null()) {
     if (!c->is_object()) return std::nullopt;
-    if (config.rest() || config.payload_version == "1.0") {
-      // REST (and payload 1.0): "You can't set a JSON object or array as a valid value of any key in the
-      // context map" — such an answer is an authorizer configuration error.
+    if (config.rest()) {
+      // REST: "You can't set a JSON object or array as a valid value of any key in the context map" — such
+      // an answer is an authorizer configuration error.
       for (const auto& [k, v] : c->items())
         if (v.is_object() || v.is_array()) return std::nullopt;
     }

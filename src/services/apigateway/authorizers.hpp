@@ -34,6 +34,7 @@
 namespace stratus::services::apigateway {
 
 class Gateway;
+class GatewayService;
 struct Partition;
 
 // What a route (HTTP API) or method (REST API) needs to know of its authorizer.
@@ -187,5 +188,17 @@ Outcome rest_flush_authorizers_cache(Gateway& g, const Partition& p, const nlohm
 // PutMethod's authorizationType / authorizerId against the API's authorizers.
 std::optional<AwsError> check_method_authorization(const nlohmann::json& rec, const nlohmann::json& in,
                                                    nlohmann::json& method);
+
+// --- stack files (sam_authorizers.cpp) --------------------------------------------------------------------
+// SAM's Auth.Authorizers of an AWS::Serverless::HttpApi (rest = false) or AWS::Serverless::Api (rest =
+// true), made through `service`'s CreateAuthorizer; their ids are kept by name in the API's record.
+// Call without holding the gateway's mutex.
+std::optional<AwsError> apply_sam_auth(Gateway& g, GatewayService& service, const Partition& p,
+                                       const std::string& api_id, const nlohmann::json& props, bool rest);
+// The authorization members of a SAM event's route (AuthorizationType/AuthorizerId) or method
+// (authorizationType/authorizerId): the event's Auth.Authorizer, else the API's DefaultAuthorizer; NONE
+// or no authorizer leaves `out` as it is. Call without holding the gateway's mutex.
+std::optional<AwsError> sam_event_auth(Gateway& g, const Partition& p, const std::string& api_id,
+                                       const nlohmann::json& event_props, bool rest, nlohmann::json& out);
 
 }  // namespace stratus::services::apigateway
