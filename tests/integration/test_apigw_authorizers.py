@@ -5,10 +5,15 @@ raw HTTP requests: allow, deny (explicit and implicit), 401, 500, caching by ide
 event and the context reaching the integration, checked against the AWS docs:
   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
   https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html"""
+import base64
 import json
 import os
 import tempfile
+import time
 import unittest
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from botocore.exceptions import ClientError
 
@@ -342,6 +347,90 @@ class RestApiAuthorizerTest(AuthorizerTestBase):
         # Cached by both sources' values.
         self.assertEqual(int(authorizer_of(self.get(api, "allow", path="/prod/pets/8?q=1&q=2"))["count"]), count)
         self.assertEqual(int(authorizer_of(self.get(api, "allow", path="/prod/pets/8?q=3"))["count"]), count + 1)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtAuthorizerTest(AuthorizerTestBase):
+    """JWT authorizers: RS256 tokens signed here with `cryptography`, keys in a local JWKS file
+    (Issuer file:///DIR -> /DIR/.well-known/jwks.json)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gw = cls.daemon.client("apigatewayv2")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="stratus-jwks-")
+        cls.issuer = "file://" + cls.tmp.name
+        cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = cls.key.public_key().public_numbers()
+        jwk = {"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+               "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+               "e": b64url(numbers.e.to_bytes(3, "big"))}
+        os.makedirs(os.path.join(cls.tmp.name, ".well-known"))
+        with open(os.path.join(cls.tmp.name, ".well-known", "jwks.json"), "w") as f:
+            json.dump({"keys": [jwk]}, f)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.tmp.cleanup()
+
+    def token(self, key=None, kid="k1", alg="RS256", **claims):
+        now = int(time.time())
+        body = {"iss": self.issuer, "aud": "app", "sub": "user1", "exp": now + 600, "iat": now - 5}
+        body.update(claims)
+        body = {k: v for k, v in body.items() if v is not None}
+        signing = b64url(json.dumps({"alg": alg, "kid": kid, "typ": "JWT"}).encode()) + "." + \
+            b64url(json.dumps(body).encode())
+        sig = (key or self.key).sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing + "." + b64url(sig)
+
+    def test_jwt_authorizer(self):
+        api = self.gw.create_api(Name="jwt", ProtocolType="HTTP")["ApiId"]
+        integ = self.gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=self.fn_arn,
+                                           PayloadFormatVersion="2.0")["IntegrationId"]
+        self.assertError("BadRequestException", self.gw.create_authorizer, ApiId=api, AuthorizerType="JWT",
+                         Name="j", IdentitySource=["$request.header.Authorization"], JwtConfiguration={"Audience": ["app"]})
+        a = self.gw.create_authorizer(ApiId=api, AuthorizerType="JWT", Name="j",
+                                      IdentitySource=["$request.header.Authorization"],
+                                      JwtConfiguration={"Issuer": self.issuer, "Audience": ["app"]})
+        self.assertEqual(a["JwtConfiguration"], {"Issuer": self.issuer, "Audience": ["app"]})
+        lam = self.gw.create_authorizer(ApiId=api, AuthorizerType="REQUEST", Name="l",
+                                        AuthorizerUri=lambda_uri(self.auth_arn), AuthorizerPayloadFormatVersion="2.0",
+                                        IdentitySource=["$request.header.Authorization"])
+        self.assertError("BadRequestException", self.gw.create_route, ApiId=api, RouteKey="GET /x",
+                         Target=f"integrations/{integ}", AuthorizationType="JWT", AuthorizerId=lam["AuthorizerId"])
+        self.gw.create_route(ApiId=api, RouteKey="GET /read", Target=f"integrations/{integ}", AuthorizationType="JWT",
+                             AuthorizerId=a["AuthorizerId"], AuthorizationScopes=["read"])
+        self.gw.create_route(ApiId=api, RouteKey="GET /any", Target=f"integrations/{integ}", AuthorizationType="JWT",
+                             AuthorizerId=a["AuthorizerId"])
+        self.gw.create_stage(ApiId=api, StageName="$default")
+
+        def get(path, token):
+            return call(self.daemon, api, "GET", path, headers={} if token is None else {"Authorization": token})
+
+        r = get("/read", "Bearer " + self.token(scope="read write"))
+        self.assertEqual(r.status, 200, r.body)
+        jwt = authorizer_of(r)["jwt"]
+        self.assertEqual(jwt["claims"]["sub"], "user1")
+        self.assertEqual(jwt["claims"]["aud"], "app")
+        self.assertEqual(jwt["scopes"], ["read", "write"])
+        self.assertEqual(get("/any", self.token()).status, 200)  # no scopes required, no "Bearer " prefix
+
+        r = get("/read", None)
+        self.assertEqual((r.status, r.json(), r.header("WWW-Authenticate")), (401, {"message": "Unauthorized"}, "Bearer"))
+        for token in (self.token(exp=int(time.time()) - 10), self.token(aud="other"), self.token(iss="https://x"),
+                      self.token(key=self.other_key), self.token(kid="k2"), self.token(exp=None), "not.a.jwt"):
+            r = get("/any", token)
+            self.assertEqual((r.status, r.json()), (401, {"message": "Unauthorized"}), token)
+            self.assertIn('error="invalid_token"', r.header("WWW-Authenticate"))
+        r = get("/read", self.token(scope="write"))
+        self.assertEqual((r.status, r.json()), (403, {"message": "Forbidden"}))
+        self.assertIn('error="insufficient_scope"', r.header("WWW-Authenticate"))
+        self.assertEqual(get("/read", self.token(scp=["read"], aud=None, client_id="app")).status, 200)
 
 
 STACK = """

@@ -45,8 +45,22 @@ std::optional<AwsError> apply_http_authorizer(const json& in, json& a) {
     if (in.contains(key)) a[key] = in[key];
   if (str(a, "Name").empty()) return bad_request("Invalid authorizer name specified: Name is required");
   std::string type = str(a, "AuthorizerType");
-  if (type == "JWT")
-    return bad_request("Stratus does not support JWT authorizers yet; use a REQUEST (Lambda) authorizer");
+  if (type == "JWT") {
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
+    const json& jwt = object_member(a, "JwtConfiguration");
+    if (str(jwt, "Issuer").empty()) return bad_request("JwtConfiguration.Issuer is required for JWT authorizers");
+    if (auto aud = jwt.find("Audience"); aud != jwt.end() && !aud->is_array())
+      return bad_request("JwtConfiguration.Audience must be a list");
+    if (a.contains("AuthorizerUri")) return bad_request("AuthorizerUri is not supported for JWT authorizers");
+    if (!a.contains("IdentitySource")) a["IdentitySource"] = json::array({"$request.header.Authorization"});
+    const json& sources = a["IdentitySource"];
+    if (!sources.is_array() || sources.size() != 1 || !sources[0].is_string() ||
+        !(sources[0].get<std::string>().starts_with("$request.header.") ||
+          sources[0].get<std::string>().starts_with("$request.querystring.")))
+      return bad_request("A JWT authorizer takes one identity source, $request.header.<name> or "
+                         "$request.querystring.<name>");
+    return std::nullopt;
+  }
   if (type != "REQUEST")
     return bad_request(fmt::format("Invalid authorizer type {}. Valid values for HTTP APIs are REQUEST and JWT", type));
   std::string uri = str(a, "AuthorizerUri");
@@ -165,7 +179,6 @@ std::optional<AwsError> check_route_authorization(const json& rec, json& route) 
   if (!kTypes.contains(auth))
     return bad_request("Invalid authorization type " + auth + ". Valid values are NONE, AWS_IAM, CUSTOM and JWT");
   if (auth == "AWS_IAM") return bad_request("Stratus does not support AWS_IAM authorization yet");
-  if (auth == "JWT") return bad_request("Stratus does not support JWT authorizers yet");
   route["AuthorizationType"] = auth;
   if (auth == "NONE") {
     if (route.contains("AuthorizerId") && !str(route, "AuthorizerId").empty())
@@ -178,8 +191,9 @@ std::optional<AwsError> check_route_authorization(const json& rec, json& route) 
   const json& authorizers = object_member(rec, "Authorizers");
   auto it = authorizers.find(id);
   if (it == authorizers.end()) return not_found("Invalid Authorizer identifier specified " + id);
-  if (str(*it, "AuthorizerType") != "REQUEST")
-    return bad_request("AuthorizationType CUSTOM requires a REQUEST authorizer; " + id + " is " +
+  std::string wanted = auth == "JWT" ? "JWT" : "REQUEST";
+  if (str(*it, "AuthorizerType") != wanted)
+    return bad_request("AuthorizationType " + auth + " requires a " + wanted + " authorizer; " + id + " is " +
                        str(*it, "AuthorizerType"));
   return std::nullopt;
 }

@@ -43,10 +43,21 @@ char fold(char c, bool icase) { return icase ? static_cast<char>(std::tolower(st
 }  // namespace
 
 std::shared_ptr<const AuthorizerConfig> compile_http_authorizer(const json& authorizers, const json& route) {
-  if (str(route, "AuthorizationType", "NONE") != "CUSTOM") return nullptr;
+  std::string type = str(route, "AuthorizationType", "NONE");
+  if (type != "CUSTOM" && type != "JWT") return nullptr;
   auto config = std::make_shared<AuthorizerConfig>();
   config->id = str(route, "AuthorizerId");
   auto it = authorizers.is_object() ? authorizers.find(config->id) : authorizers.end();
+  if (type == "JWT") {
+    if (it == authorizers.end() || str(*it, "AuthorizerType") != "JWT") return config;  // broken
+    config->kind = AuthorizerConfig::Kind::jwt;
+    config->identity_sources = string_list(it->value("IdentitySource", json::array()));
+    const json& jwt = object_member(*it, "JwtConfiguration");
+    config->issuer = str(jwt, "Issuer");
+    config->audience = string_list(jwt.value("Audience", json::array()));
+    config->scopes = string_list(route.value("AuthorizationScopes", json::array()));
+    return config;
+  }
   if (it == authorizers.end() || str(*it, "AuthorizerType") != "REQUEST") return config;  // broken
   config->kind = AuthorizerConfig::Kind::http_request;
   config->function = function_of_uri(str(*it, "AuthorizerUri"));
@@ -278,6 +289,11 @@ std::optional<AuthorizerAnswer> parse_authorizer_answer(const AuthorizerConfig& 
 }
 
 json authorizer_context(const AuthorizerAnswer& answer, bool payload_v1) {
+  if (!answer.jwt.is_null()) {
+    // JWT: 2.0 {"jwt": {"claims", "scopes"}}; 1.0 {"claims", "scopes"}.
+    if (!payload_v1) return json{{"jwt", answer.jwt}};
+    return answer.jwt;
+  }
   if (!payload_v1) return json{{"lambda", answer.context.is_object() ? answer.context : json(nullptr)}};
   json out = json::object();
   if (answer.context.is_object())
@@ -340,6 +356,12 @@ http::Response auth_refusal(bool rest, AuthResult::Kind kind) {
       r.headers.add("x-amzn-ErrorType", "AuthorizerConfigurationException");
       break;
   }
+  return r;
+}
+
+http::Response auth_refusal(bool rest, const AuthResult& result) {
+  http::Response r = auth_refusal(rest, result.kind);
+  if (!result.www_authenticate.empty()) r.headers.add("WWW-Authenticate", result.www_authenticate);
   return r;
 }
 
@@ -417,6 +439,33 @@ void AuthorizerRuntime::authorize(const AuthorizerConfig& config, const std::str
     r.extended_request_id = request.extended_request_id;
     done(std::move(r));
   };
+  if (config.kind == AuthorizerConfig::Kind::jwt) {
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html: 401 with
+    // WWW-Authenticate for a missing or invalid token, 403 when no required scope is granted.
+    std::optional<std::string> token;
+    if (!config.identity_sources.empty()) token = identity_value(config.identity_sources.front(), request, match);
+    AuthResult r;
+    r.request_id = request.request_id;
+    r.extended_request_id = request.extended_request_id;
+    if (!token) {
+      r.kind = Kind::unauthorized;
+      r.www_authenticate = "Bearer";
+      return done(std::move(r));
+    }
+    JwtVerdict v = verify_jwt(*token, config.issuer, config.audience, config.scopes, clock_->now_ms() / 1000);
+    r.kind = v.kind;
+    if (v.kind == Kind::allow) {
+      auto answer = std::make_shared<AuthorizerAnswer>();
+      answer->jwt = {{"claims", v.claims}, {"scopes", v.scopes.empty() ? json(nullptr) : json(v.scopes)}};
+      r.answer = std::move(answer);
+    } else {
+      std::string scopes;
+      for (const auto& s : config.scopes) scopes += (scopes.empty() ? "" : " ") + s;
+      r.www_authenticate = fmt::format(R"(Bearer scope="{}" error="{}" error_description="{}")", scopes,
+                                       v.kind == Kind::forbidden ? "insufficient_scope" : "invalid_token", v.error);
+    }
+    return done(std::move(r));
+  }
   if (config.kind == AuthorizerConfig::Kind::broken || config.function.empty() || !invoker_)
     return finish(Kind::failure);
 

@@ -43,6 +43,7 @@ struct AuthorizerConfig {
     http_request,  // HTTP API REQUEST authorizer (payload_version 1.0 or 2.0)
     rest_token,    // REST TOKEN authorizer
     rest_request,  // REST REQUEST authorizer
+    jwt,           // HTTP API JWT authorizer (jwt.cpp)
     broken,        // the route names an authorizer that does not exist (answers 500)
   };
   Kind kind = Kind::broken;
@@ -54,6 +55,9 @@ struct AuthorizerConfig {
   std::string validation_expression;          // REST TOKEN: identityValidationExpression ("" = none)
   int ttl_seconds = 300;
   std::string fingerprint;  // the stored authorizer's JSON: an update starts a fresh cache namespace
+  std::string issuer;                    // JWT: JwtConfiguration.Issuer
+  std::vector<std::string> audience;     // JWT: JwtConfiguration.Audience
+  std::vector<std::string> scopes;       // JWT: the route's AuthorizationScopes
   bool rest() const { return kind == Kind::rest_token || kind == Kind::rest_request; }
 };
 
@@ -99,6 +103,7 @@ struct AuthorizerAnswer {
   nlohmann::json policy;    // policyDocument (IAM policy answers)
   std::string principal_id;
   nlohmann::json context;   // object, or null when absent
+  nlohmann::json jwt;       // JWT authorizers: {"claims": {...}, "scopes": [...] | null}
 };
 // Nullopt when API Gateway would call the answer malformed (-> 500).
 std::optional<AuthorizerAnswer> parse_authorizer_answer(const AuthorizerConfig& config, std::string_view payload);
@@ -121,10 +126,24 @@ struct AuthResult {
   std::shared_ptr<const AuthorizerAnswer> answer;  // when allowed
   std::string request_id, extended_request_id;    // of the request the authorizer ran for
   bool cached = false;                            // answered from the cache (tests, logs)
+  std::string www_authenticate;                   // JWT refusals: the WWW-Authenticate header
 };
 
 // API Gateway's own answer for a refused request.
 http::Response auth_refusal(bool rest, AuthResult::Kind kind);
+http::Response auth_refusal(bool rest, const AuthResult& result);  // plus WWW-Authenticate (JWT)
+
+// A JWT checked as an HTTP API JWT authorizer checks it (jwt.cpp): RS256 against the issuer's keys, iss,
+// aud / client_id, exp, nbf, iat, and one of `required_scopes` (when any) in scope / scp. Keys: an issuer
+// file:///DIR reads /DIR/.well-known/jwks.json. `token` may carry a "Bearer " prefix.
+struct JwtVerdict {
+  AuthResult::Kind kind = AuthResult::Kind::unauthorized;  // allow, unauthorized (401) or forbidden (scope)
+  std::string error;                                       // why not, for WWW-Authenticate
+  nlohmann::json claims;                                   // the claims, values as strings
+  std::vector<std::string> scopes;
+};
+JwtVerdict verify_jwt(std::string_view token, const std::string& issuer, const std::vector<std::string>& audience,
+                      const std::vector<std::string>& required_scopes, std::int64_t now_s);
 
 // The proxy event with requestContext.authorizer set from an allowed result.
 std::string with_authorizer(std::string_view event, const AuthResult& result, bool payload_v1);

@@ -489,7 +489,7 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
         *match.target->authorizer, api->account, api->region, stage->variables, *req, match,
         [this, api_id, authorized_path, owned, req, rest, respond = std::move(respond)](AuthResult result) mutable {
           if (result.kind != AuthResult::Kind::allow) {
-            http::Response r = auth_refusal(rest, result.kind);
+            http::Response r = auth_refusal(rest, result);
             add_gateway_headers(rest, *req, r);
             if (req->method == "HEAD") r.body.clear();
             return respond(std::move(r));

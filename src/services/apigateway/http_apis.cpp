@@ -492,7 +492,7 @@ class HttpApiService final : public GatewayService {
     add("UpdateApi", &Ops::update_api);
     add("DeleteApi", &Ops::delete_api);
     add("CreateRoute", &Ops::create_route,
-        "AuthorizationType NONE or CUSTOM (a Lambda REQUEST authorizer); JWT and AWS_IAM are refused");
+        "AuthorizationType NONE, CUSTOM (a Lambda REQUEST authorizer) or JWT; AWS_IAM is refused");
     add("GetRoute", &Ops::get_route);
     add("GetRoutes", &Ops::get_routes, "one page");
     add("UpdateRoute", &Ops::update_route);
@@ -511,8 +511,8 @@ class HttpApiService final : public GatewayService {
     add("UpdateStage", &Ops::update_stage);
     add("DeleteStage", &Ops::delete_stage);
     add("CreateAuthorizer", &Ops::create_authorizer,
-        "REQUEST (Lambda) authorizers, payload 1.0/2.0, simple responses, caching; JWT refused (not yet); "
-        "AuthorizerCredentialsArn stored, not used");
+        "REQUEST (Lambda) authorizers, payload 1.0/2.0, simple responses, caching; JWT (RS256, keys from a "
+        "local JWKS file: Issuer file:///DIR); AuthorizerCredentialsArn stored, not used");
     add("GetAuthorizer", &Ops::get_authorizer);
     add("GetAuthorizers", &Ops::get_authorizers, "one page");
     add("UpdateAuthorizer", &Ops::update_authorizer);

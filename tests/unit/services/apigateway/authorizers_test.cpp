@@ -437,5 +437,22 @@ TEST(Authorizers, ContextReachesTheIntegrationEvent) {
   EXPECT_EQ(v1["requestContext"]["authorizer"], (json{{"n", "1"}, {"principalId", "me"}}));
 }
 
+TEST(Authorizers, JwtRefusesWhatItCannotVerify) {
+  // Not a JWT, a non-RS256 token, an issuer without local keys: 401 (the integration tests sign real
+  // RS256 tokens against a JWKS file).
+  for (std::string token : {"", "abc", "a.b", "a.b.c.d", "Bearer x.y.z"})
+    EXPECT_EQ(verify_jwt(token, "file:///nonexistent", {"aud"}, {}, 1700000000).kind, AuthResult::Kind::unauthorized)
+        << token;
+  // {"alg":"HS256","typ":"JWT"} . {"iss":"https://issuer","aud":"aud","exp":9999999999} . "sig"
+  std::string hs = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lzc3VlciIsImF1ZCI6ImF1ZCIsImV4cCI6OTk5OTk5OTk5OX0.c2ln";
+  JwtVerdict v = verify_jwt(hs, "https://issuer", {"aud"}, {}, 1700000000);
+  EXPECT_EQ(v.kind, AuthResult::Kind::unauthorized);
+  EXPECT_EQ(v.error, "the token's algorithm is not RS256");
+  AuthResult r;
+  r.kind = AuthResult::Kind::unauthorized;
+  r.www_authenticate = "Bearer";
+  EXPECT_EQ(auth_refusal(false, r).headers.get("WWW-Authenticate"), "Bearer");
+}
+
 }  // namespace
 }  // namespace stratus::services::apigateway
