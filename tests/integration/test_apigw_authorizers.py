@@ -353,6 +353,29 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def make_issuer(directory: str):
+    """A signing key whose JWKS is DIR/.well-known/jwks.json (kid k1): the issuer file://DIR."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    jwk = {"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+           "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+           "e": b64url(numbers.e.to_bytes(3, "big"))}
+    os.makedirs(os.path.join(directory, ".well-known"))
+    with open(os.path.join(directory, ".well-known", "jwks.json"), "w") as f:
+        json.dump({"keys": [jwk]}, f)
+    return key
+
+
+def sign(key, issuer, kid="k1", alg="RS256", **claims):
+    now = int(time.time())
+    body = {"iss": issuer, "aud": "app", "sub": "user1", "exp": now + 600, "iat": now - 5}
+    body.update(claims)
+    body = {k: v for k, v in body.items() if v is not None}
+    signing = b64url(json.dumps({"alg": alg, "kid": kid, "typ": "JWT"}).encode()) + "." + \
+        b64url(json.dumps(body).encode())
+    return signing + "." + b64url(key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256()))
+
+
 class JwtAuthorizerTest(AuthorizerTestBase):
     """JWT authorizers: RS256 tokens signed here with `cryptography`, keys in a local JWKS file
     (Issuer file:///DIR -> /DIR/.well-known/jwks.json)."""
@@ -363,30 +386,16 @@ class JwtAuthorizerTest(AuthorizerTestBase):
         cls.gw = cls.daemon.client("apigatewayv2")
         cls.tmp = tempfile.TemporaryDirectory(prefix="stratus-jwks-")
         cls.issuer = "file://" + cls.tmp.name
-        cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.key = make_issuer(cls.tmp.name)
         cls.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        numbers = cls.key.public_key().public_numbers()
-        jwk = {"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
-               "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-               "e": b64url(numbers.e.to_bytes(3, "big"))}
-        os.makedirs(os.path.join(cls.tmp.name, ".well-known"))
-        with open(os.path.join(cls.tmp.name, ".well-known", "jwks.json"), "w") as f:
-            json.dump({"keys": [jwk]}, f)
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
         cls.tmp.cleanup()
 
-    def token(self, key=None, kid="k1", alg="RS256", **claims):
-        now = int(time.time())
-        body = {"iss": self.issuer, "aud": "app", "sub": "user1", "exp": now + 600, "iat": now - 5}
-        body.update(claims)
-        body = {k: v for k, v in body.items() if v is not None}
-        signing = b64url(json.dumps({"alg": alg, "kid": kid, "typ": "JWT"}).encode()) + "." + \
-            b64url(json.dumps(body).encode())
-        sig = (key or self.key).sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return signing + "." + b64url(sig)
+    def token(self, key=None, **claims):
+        return sign(key or self.key, self.issuer, **claims)
 
     def test_jwt_authorizer(self):
         api = self.gw.create_api(Name="jwt", ProtocolType="HTTP")["ApiId"]
@@ -463,6 +472,15 @@ Resources:
             Method: get
             Auth:
               Authorizer: NONE
+        Scoped:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Path: /scoped
+            Method: get
+            Auth:
+              Authorizer: Jwt
+              AuthorizationScopes: [read]
         Rest:
           Type: Api
           Properties:
@@ -482,6 +500,11 @@ Resources:
             Identity:
               Headers: [Authorization]
               ReauthorizeEvery: 0
+          Jwt:
+            IdentitySource: $request.header.X-Jwt
+            JwtConfiguration:
+              issuer: {issuer}
+              audience: [app]
   RestApi:
     Type: AWS::Serverless::Api
     Properties:
@@ -537,18 +560,23 @@ class StackAuthorizerTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="stratus-authz-stack-") as tmp:
             path = os.path.join(tmp, "stack.yaml")
             with open(path, "w") as f:
+                key = make_issuer(os.path.join(tmp, "issuer"))
+                issuer = "file://" + os.path.join(tmp, "issuer")
                 f.write(STACK.format(auth=os.path.abspath(os.path.join(FUNCTIONS_DIR, "authorizer.so")),
-                                     app=os.path.abspath(os.path.join(FUNCTIONS_DIR, "http.so"))))
+                                     app=os.path.abspath(os.path.join(FUNCTIONS_DIR, "http.so")), issuer=issuer))
             with Daemon("--config", path) as d:
                 v2, v1 = d.client("apigatewayv2"), d.client("apigateway")
                 apis = {a["Name"]: a["ApiId"] for a in v2.get_apis()["Items"]}
                 http, cfn = apis["stratus-HttpApi"], apis["cfn"]
                 rest = {a["name"]: a["id"] for a in v1.get_rest_apis()["items"]}["stratus-RestApi"]
 
-                auths = v2.get_authorizers(ApiId=http)["Items"]
-                self.assertEqual([(a["Name"], a["AuthorizerPayloadFormatVersion"], a["EnableSimpleResponses"],
-                                   a["IdentitySource"], a["AuthorizerResultTtlInSeconds"]) for a in auths],
-                                 [("Simple", "2.0", True, ["$request.header.Authorization"], 0)])
+                auths = {a["Name"]: a for a in v2.get_authorizers(ApiId=http)["Items"]}
+                a = auths["Simple"]
+                self.assertEqual((a["AuthorizerPayloadFormatVersion"], a["EnableSimpleResponses"], a["IdentitySource"],
+                                  a["AuthorizerResultTtlInSeconds"]),
+                                 ("2.0", True, ["$request.header.Authorization"], 0))
+                self.assertEqual((auths["Jwt"]["AuthorizerType"], auths["Jwt"]["JwtConfiguration"]),
+                                 ("JWT", {"Issuer": issuer, "Audience": ["app"]}))
                 routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=http)["Items"]}
                 self.assertEqual(routes["GET /guarded"]["AuthorizationType"], "CUSTOM")
                 self.assertEqual(routes["GET /open"]["AuthorizationType"], "NONE")
@@ -557,6 +585,11 @@ class StackAuthorizerTest(unittest.TestCase):
                 r = call(d, http, "GET", "/guarded", headers={"Authorization": "simple-allow"})
                 self.assertEqual(authorizer_of(r)["lambda"]["token"], "simple-allow")
                 self.assertEqual(call(d, http, "GET", "/open").status, 200)
+                self.assertEqual(routes["GET /scoped"]["AuthorizationType"], "JWT")
+                self.assertEqual(routes["GET /scoped"]["AuthorizationScopes"], ["read"])
+                self.assertEqual(call(d, http, "GET", "/scoped", headers={"X-Jwt": sign(key, issuer)}).status, 403)
+                r = call(d, http, "GET", "/scoped", headers={"X-Jwt": sign(key, issuer, scope="read")})
+                self.assertEqual(authorizer_of(r)["jwt"]["scopes"], ["read"])
 
                 token = v1.get_authorizers(restApiId=rest)["items"][0]
                 self.assertEqual((token["name"], token["type"], token["identitySource"]),

@@ -8,6 +8,8 @@
 //     (input: api-gateway-lambda-authorizer-input.html, output: api-gateway-lambda-authorizer-output.html)
 //   REST gateway responses (401/403/500 bodies and x-amzn-ErrorType):
 //     https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+// JWT authorizers of HTTP APIs (RS256 against a local JWKS file) are checked in jwt.cpp; SAM's Auth in
+// stack files is applied by sam_authorizers.cpp.
 // Management operations for authorizers live in authorizer_apis.cpp; the data plane calls authorize()
 // from Gateway::serve once the route is matched, before the integration runs.
 #include <cstdint>

@@ -48,11 +48,26 @@ std::string lambda_uri(const std::string& region, const std::string& function_ar
 std::optional<AwsError> apply_sam_auth(Gateway& g, GatewayService& service, const Partition& p,
                                        const std::string& api_id, const json& props, bool rest) {
   const json& auth = object_member(props, "Auth");
-  json names = json::object();
+  json names = json::object(), types = json::object();
   for (const auto& [name, a] : object_member(auth, "Authorizers").items()) {
     if (!a.is_object()) return stack_error("Auth.Authorizers." + name + " must be a mapping");
-    if (a.contains("JwtConfiguration") || a.contains("UserPoolArn"))
-      return stack_error("Auth.Authorizers." + name + ": Stratus supports Lambda authorizers only (FunctionArn)");
+    if (a.contains("UserPoolArn"))
+      return stack_error("Auth.Authorizers." + name + ": Stratus does not support Cognito user pool authorizers yet");
+    if (!rest && a.contains("JwtConfiguration")) {
+      // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-httpapi-oauth2authorizer.html
+      const json& jwt = object_member(a, "JwtConfiguration");
+      json input = {{"ApiId", api_id},
+                    {"Name", name},
+                    {"AuthorizerType", "JWT"},
+                    {"IdentitySource", json::array({str(a, "IdentitySource", "$request.header.Authorization")})},
+                    {"JwtConfiguration", {{"Issuer", str(jwt, "issuer", str(jwt, "Issuer"))},
+                                          {"Audience", jwt.value("audience", jwt.value("Audience", json::array()))}}}};
+      Outcome o = service.call("CreateAuthorizer", p, input);
+      if (o.error) return AwsError::sender(400, o.error->code, "Auth.Authorizers." + name + ": " + o.error->message);
+      names[name] = str(o.output, "AuthorizerId");
+      types[name] = "JWT";
+      continue;
+    }
     std::string function = str(a, "FunctionArn");
     if (function.empty()) return stack_error("Auth.Authorizers." + name + ": FunctionArn is required");
     const json& identity = object_member(a, "Identity");
@@ -88,6 +103,7 @@ std::optional<AwsError> apply_sam_auth(Gateway& g, GatewayService& service, cons
     Outcome o = service.call("CreateAuthorizer", p, input);
     if (o.error) return AwsError::sender(400, o.error->code, "Auth.Authorizers." + name + ": " + o.error->message);
     names[name] = str(o.output, id_member);
+    types[name] = "CUSTOM";
   }
   std::string default_name = str(auth, "DefaultAuthorizer");
   if (!default_name.empty() && !names.contains(default_name))
@@ -95,7 +111,7 @@ std::optional<AwsError> apply_sam_auth(Gateway& g, GatewayService& service, cons
   std::lock_guard lock(g.mutex());
   auto rec = g.load(p, api_id);
   if (!rec) return stack_error("API " + api_id + " vanished");
-  (*rec)["_SamAuth"] = {{"Authorizers", names}, {"DefaultAuthorizer", default_name}};
+  (*rec)["_SamAuth"] = {{"Authorizers", names}, {"Types", types}, {"DefaultAuthorizer", default_name}};
   return save_record(g, *rec);
 }
 
@@ -116,8 +132,12 @@ std::optional<AwsError> sam_event_auth(Gateway& g, const Partition& p, const std
     out["authorizationType"] = "CUSTOM";
     out["authorizerId"] = ids[name];
   } else {
-    out["AuthorizationType"] = "CUSTOM";
+    out["AuthorizationType"] = str(object_member(sam_auth, "Types"), name.c_str(), "CUSTOM");
     out["AuthorizerId"] = ids[name];
+    // JWT: the event's Auth.AuthorizationScopes.
+    const json& event_auth = object_member(event_props, "Auth");
+    if (auto scopes = event_auth.find("AuthorizationScopes"); scopes != event_auth.end())
+      out["AuthorizationScopes"] = *scopes;
   }
   return std::nullopt;
 }
