@@ -317,6 +317,21 @@ std::vector<ResourceTypeSpec> build_types() {
                    str("Target"),
                },
                {"RouteId"}});
+  t.push_back({"AWS::ApiGatewayV2::Authorizer",
+               {
+                   req(str("ApiId")),
+                   str("AuthorizerCredentialsArn"),
+                   one_of(str("AuthorizerPayloadFormatVersion"), {"1.0", "2.0"}),
+                   integer("AuthorizerResultTtlInSeconds", 0, 3600),
+                   req(one_of(str("AuthorizerType"), {"REQUEST", "JWT"})),
+                   str("AuthorizerUri"),
+                   boolean("EnableSimpleResponses"),
+                   strings("IdentitySource"),
+                   str("IdentityValidationExpression"),
+                   object("JwtConfiguration"),
+                   req(str("Name")),
+               },
+               {"AuthorizerId"}});
   t.push_back({"AWS::ApiGatewayV2::Integration",
                {
                    req(str("ApiId")),

@@ -74,7 +74,8 @@ struct ApiPort {
 std::vector<ApiPort> api_ports(Service& service);
 
 // Stack providers: "AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api",
-// "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage", and the
+// "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage",
+// "AWS::ApiGatewayV2::Authorizer" (Lambda REQUEST authorizers; SAM's Auth.Authorizers too), and the
 // route a SAM function event declares ("Stratus::Serverless::ApiEvent", made by the stack loader from
 // AWS::Serverless::Function Events of Type HttpApi and Api). Null for another type.
 std::shared_ptr<stack::ResourceProvider> make_api_provider(const std::shared_ptr<Service>& service,

@@ -13,6 +13,7 @@
 #include "common/base64.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "services/apigateway/authorizers.hpp"
 #include "services/apigateway/edge_ops.hpp"
 #include "services/apigateway/proxy.hpp"
 #include "store/key_codec.hpp"
@@ -55,6 +56,7 @@ std::shared_ptr<const RouteTable> compile_http_routes(const json& rec) {
         target.timeout_ms = integration->value("TimeoutInMillis", 30000);
       }
     }
+    target.authorizer = compile_http_authorizer(object_member(rec, "Authorizers"), route);
     if (key == "$default") {
       target.resource_path = "$default";
       table->set_default(std::move(target));
@@ -71,7 +73,7 @@ std::shared_ptr<const RouteTable> compile_http_routes(const json& rec) {
 }
 
 // A REST API deployment's resources -> routing table.
-std::shared_ptr<const RouteTable> compile_rest_resources(const json& resources) {
+std::shared_ptr<const RouteTable> compile_rest_resources(const json& resources, const json& authorizers) {
   auto table = std::make_shared<RouteTable>();
   for (const auto& [id, resource] : resources.items()) {
     std::string path = str(resource, "path", "/");
@@ -88,6 +90,7 @@ std::shared_ptr<const RouteTable> compile_rest_resources(const json& resources) 
         target.function = function_of_uri(str(*integration, "uri"));
         target.timeout_ms = integration->value("timeoutInMillis", 29000);
       }
+      target.authorizer = compile_rest_authorizer(authorizers, m);
       table->add(method, tpl, std::move(target));
     }
   }
@@ -177,7 +180,7 @@ std::shared_ptr<const CompiledApi> compile_api(const json& rec) {
       CompiledStage s;
       s.name = name;
       s.variables = string_map(stage.value("variables", json::object()));
-      s.table = compile_rest_resources(d->value("_resources", json::object()));
+      s.table = compile_rest_resources(d->value("_resources", json::object()), object_member(*d, "_authorizers"));
       api->stages.emplace(name, std::move(s));
     }
   } else {
@@ -247,6 +250,7 @@ void Deadlines::at(std::int64_t when, std::function<void()> fn) {
 // ---------------------------------------------------------------------------------------------------
 
 Gateway::Gateway(ApiGatewayDeps deps) : deps_(std::move(deps)) {
+  authorizers_ = std::make_shared<AuthorizerRuntime>(deps_.clock, deps_.invoker);
   if (!deps_.store) return;
   // Compile every stored API once; from then on each write recompiles its own API.
   auto it = deps_.store->scan_prefix(Column::apigateway, "");
@@ -421,7 +425,7 @@ http::Response Gateway::too_large(const std::string& api_id) const {
 }
 
 void Gateway::serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond,
-                    const std::string* fixed_stage) {
+                    const std::string* fixed_stage, std::shared_ptr<const AuthorizedPass> authorized) {
   auto api = find(api_id);
   auto req = std::make_shared<ProxyRequest>();
   bool rest = api && api->rest;
@@ -461,11 +465,15 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
     return fail(Failure::headers_too_large);  // edge.hpp: the 10240-byte quota
   if (!stage) return fail(Failure::no_route);
   std::shared_ptr<RequestTrace> trace;  // edges (edge_ops.hpp): CORS preflight and headers, access log
-  if (edge_begin(*this, *api, *stage, request, *req, respond, trace)) return;
+  if (authorized)
+    trace = authorized->trace;  // the first pass ran the edges and wrapped `respond`
+  else if (edge_begin(*this, *api, *stage, request, *req, respond, trace))
+    return;
   std::vector<std::string> segments = split_request_path(routed_path);
   RouteMatch match = stage->table->match(request.method, segments);
   if (!match.target) return fail(Failure::no_route);
-  if (!edge_route(*this, *api, *stage, *match.target, request.method, trace.get())) return fail(Failure::throttled);
+  if (!authorized && !edge_route(*this, *api, *stage, *match.target, request.method, trace.get()))
+    return fail(Failure::throttled);
   if (!match.target->has_integration || match.target->function.empty() || !deps_.invoker)
     return fail(Failure::invoke_rejected);
 
@@ -492,8 +500,44 @@ void Gateway::serve(const std::string& api_id, std::string path, http::Request r
   req->stage_variables = &stage->variables;
   req->binary_media_types = &api->binary_media_types;
 
+  // --- Lambda authorizers (authorizers.hpp) -------------------------------------------------------------
+  // The route's authorizer runs first. A refusal is the answer (401/403/500); when it allows, serve() runs
+  // again with its result, which the event carries as requestContext.authorizer.
+  if (match.target->authorizer && !authorized) {
+    std::string authorized_path = path;
+    std::optional<std::string> own_port_stage;
+    if (fixed_stage) own_port_stage = *fixed_stage;
+    authorizers_->authorize(
+        *match.target->authorizer, api->account, api->region, stage->variables, *req, match,
+        [this, api_id, authorized_path, own_port_stage, owned, req, rest, trace,
+         respond = std::move(respond)](AuthResult result) mutable {
+          if (result.kind != AuthResult::Kind::allow) {
+            http::Response r = auth_refusal(rest, result);
+            add_gateway_headers(rest, *req, r);
+            if (req->method == "HEAD") r.body.clear();
+            return respond(std::move(r));
+          }
+          if (trace) {  // the integration starts now, not when the authorizer was called
+            std::lock_guard lock(trace->mutex);
+            trace->integration_start_ms = deps_.clock ? deps_.clock->now_ms() : 0;
+          }
+          auto pass = std::make_shared<AuthorizedPass>();
+          pass->result = std::make_shared<const AuthResult>(std::move(result));
+          pass->trace = trace;
+          serve(api_id, std::move(authorized_path), std::move(*owned), std::move(respond),
+                own_port_stage ? &*own_port_stage : nullptr, std::move(pass));
+        });
+    return;
+  }
+  if (authorized) {
+    req->request_id = authorized->result->request_id;
+    req->extended_request_id = authorized->result->extended_request_id;
+  }
+  // -------------------------------------------------------------------------------------------------------
+
   bool v1 = match.target->payload_version == "1.0";
   std::string event = v1 ? build_event_v1(*req, match) : build_event_v2(*req, match);
+  if (authorized) event = with_authorizer(event, *authorized->result, v1);  // authorizers.hpp
 
   services::FunctionInvocation invocation;
   invocation.account = api->account;

@@ -28,6 +28,17 @@
 
 namespace stratus::services::apigateway {
 
+class AuthorizerRuntime;  // authorizers.hpp
+struct AuthResult;
+
+// What Gateway::serve carries into its second pass, once the route's authorizer allowed the request: the
+// authorizer's result and the request's access-log trace (the edges ran in the first pass: CORS, throttling
+// and the access log are not applied twice).
+struct AuthorizedPass {
+  std::shared_ptr<const AuthResult> result;
+  std::shared_ptr<RequestTrace> trace;
+};
+
 struct Partition {
   std::string account;
   std::string region;
@@ -91,8 +102,10 @@ class Gateway {
   std::vector<std::shared_ptr<const CompiledApi>> all() const;
 
   // `fixed_stage`: the stage that serves every path (an API's own port); null: the path's first segment.
+  // `authorized`: the route's authorizer already allowed this request (serve runs again after it).
   void serve(const std::string& api_id, std::string path, http::Request request, http::Respond respond,
-             const std::string* fixed_stage = nullptr);
+             const std::string* fixed_stage = nullptr, std::shared_ptr<const AuthorizedPass> authorized = nullptr);
+  AuthorizerRuntime& authorizer_runtime() { return *authorizers_; }
   http::Response too_large(const std::string& api_id) const;
   TokenBuckets& buckets() { return buckets_; }  // throttling state, kept across recompiles
 
@@ -104,6 +117,7 @@ class Gateway {
   std::unordered_map<std::string, std::shared_ptr<const CompiledApi>> apis_;
   Deadlines deadlines_;
   TokenBuckets buckets_;
+  std::shared_ptr<AuthorizerRuntime> authorizers_;  // Lambda authorizers' invocations and result cache
 };
 
 // Both services derive from this so that the data plane and the providers reach the shared Gateway.

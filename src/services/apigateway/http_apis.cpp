@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "services/apigateway/edge_ops.hpp"
+#include "services/apigateway/authorizers.hpp"
 #include "services/apigateway/gateway.hpp"
 #include "services/apigateway/routing.hpp"
 
@@ -198,10 +199,7 @@ struct Ops {
       if (!rec["Integrations"].contains(target.substr(13)))
         return not_found("Invalid Integration identifier specified " + target.substr(13));
     }
-    std::string auth = str(route, "AuthorizationType", "NONE");
-    if (auth != "NONE")
-      return bad_request("Stratus does not support authorizers yet: AuthorizationType must be NONE");
-    route["AuthorizationType"] = auth;
+    if (auto e = check_route_authorization(rec, route)) return e;  // authorizer_apis.cpp
     if (!route.contains("ApiKeyRequired")) route["ApiKeyRequired"] = false;
     return std::nullopt;
   }
@@ -455,6 +453,14 @@ struct Ops {
     return Outcome::ok(json::object());
   }
 
+  // --- authorizers (authorizer_apis.cpp) ---
+  Outcome create_authorizer(const json& in) { return http_create_authorizer(g, ctx, p, in); }
+  Outcome get_authorizer(const json& in) { return http_get_authorizer(g, p, in); }
+  Outcome get_authorizers(const json& in) { return http_get_authorizers(g, p, in); }
+  Outcome update_authorizer(const json& in) { return http_update_authorizer(g, p, in); }
+  Outcome delete_authorizer(const json& in) { return http_delete_authorizer(g, p, in); }
+  Outcome reset_authorizers_cache(const json& in) { return http_reset_authorizers_cache(g, p, in); }
+
   Outcome get_apis(const json&) {
     json items = json::array();
     for (const auto& rec : g.list(p, "HTTP")) items.push_back(api_out(rec));
@@ -489,7 +495,8 @@ class HttpApiService final : public GatewayService {
     add("GetApis", &Ops::get_apis, "one page");
     add("UpdateApi", &Ops::update_api);
     add("DeleteApi", &Ops::delete_api);
-    add("CreateRoute", &Ops::create_route, "AuthorizationType NONE only (authorizers come later)");
+    add("CreateRoute", &Ops::create_route,
+        "AuthorizationType NONE, CUSTOM (a Lambda REQUEST authorizer) or JWT; AWS_IAM is refused");
     add("GetRoute", &Ops::get_route);
     add("GetRoutes", &Ops::get_routes, "one page");
     add("UpdateRoute", &Ops::update_route);
@@ -508,6 +515,14 @@ class HttpApiService final : public GatewayService {
     add("UpdateStage", &Ops::update_stage);
     add("DeleteStage", &Ops::delete_stage);
     add_http_edge_operations(operations_, gateway_);
+    add("CreateAuthorizer", &Ops::create_authorizer,
+        "REQUEST (Lambda) authorizers, payload 1.0/2.0, simple responses, caching; JWT (RS256, keys from a "
+        "local JWKS file: Issuer file:///DIR); AuthorizerCredentialsArn stored, not used");
+    add("GetAuthorizer", &Ops::get_authorizer);
+    add("GetAuthorizers", &Ops::get_authorizers, "one page");
+    add("UpdateAuthorizer", &Ops::update_authorizer);
+    add("DeleteAuthorizer", &Ops::delete_authorizer, "refused (ConflictException) while a route uses it");
+    add("ResetAuthorizersCache", &Ops::reset_authorizers_cache, "flushes the API's cache (shared by its stages)");
   }
   std::string_view name() const override { return "apigatewayv2"; }
   const std::vector<OperationSpec>& operations() const override { return operations_; }

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "services/apigateway/edge_ops.hpp"
+#include "services/apigateway/authorizers.hpp"
 #include "services/apigateway/gateway.hpp"
 
 namespace stratus::services::apigateway {
@@ -48,6 +49,8 @@ class ApiProvider final : public stack::ResourceProvider {
       e = call(*http_, "CreateRoute", p, with_api(props), out, "RouteId");
     else if (type_ == "AWS::ApiGatewayV2::Stage")
       e = call(*http_, "CreateStage", p, with_api(props), out, "StageName");
+    else if (type_ == "AWS::ApiGatewayV2::Authorizer")
+      e = call(*http_, "CreateAuthorizer", p, with_api(props), out, "AuthorizerId");
     else if (type_ == "Stratus::Serverless::ApiEvent")
       e = apply_event(props, p, out);
     if (e) {
@@ -137,6 +140,7 @@ class ApiProvider final : public stack::ResourceProvider {
       rec["Routes"] = json::object();
       rec["Integrations"] = json::object();
       rec["Stages"] = json::object();
+      rec["Authorizers"] = json::object();
       if (auto e = save(rec)) return e;
       if (!sam && input.contains("Target")) {
         // Quick create again, on the kept id.
@@ -166,8 +170,11 @@ class ApiProvider final : public stack::ResourceProvider {
         if (props.contains(key)) stage[key] = props[key];
       gateway_->mutex().unlock();
       Outcome o = http_->call("CreateStage", p, stage);
+      // Auth.Authorizers (sam_authorizers.cpp)
+      auto auth_error = o.error ? std::nullopt : apply_sam_auth(*gateway_, *http_, p, id, props, false);
       gateway_->mutex().lock();
       if (o.error) return o.error;
+      if (auth_error) return auth_error;
     }
     if (auto e = set_port(p, id, props)) return e;
     out.physical_id = id;
@@ -189,6 +196,7 @@ class ApiProvider final : public stack::ResourceProvider {
       rec["Api"]["name"] = str(props, "Name", str(rec["Api"], "name"));
       if (props.contains("BinaryMediaTypes")) rec["Api"]["binaryMediaTypes"] = props["BinaryMediaTypes"];
       rec["Resources"] = {{root, {{"id", root}, {"path", "/"}}}};
+      rec["Authorizers"] = json::object();
       rec["Deployments"] = json::object();
       rec["Stages"] = json::object();
       if (auto e = save(rec)) return e;
@@ -213,6 +221,11 @@ class ApiProvider final : public stack::ResourceProvider {
     if (props.contains("Port")) (*rec)["_Port"] = props["Port"];
     else rec->erase("_Port");
     if (auto e = save(*rec)) return e;
+    // Auth.Authorizers (sam_authorizers.cpp)
+    gateway_->mutex().unlock();
+    auto auth_error = apply_sam_auth(*gateway_, *rest_, p, id, props, true);
+    gateway_->mutex().lock();
+    if (auth_error) return auth_error;
     out.physical_id = id;
     out.attributes["RestApiId"] = id;
     out.attributes["RootResourceId"] = root;
@@ -239,8 +252,9 @@ class ApiProvider final : public stack::ResourceProvider {
       // SAM: Path and Method absent -> the $default route; Method "ANY" and "x-amazon-apigateway-any-method".
       std::string key = props.contains("Path") ? method + " " + path : "$default";
       if (method == "X-AMAZON-APIGATEWAY-ANY-METHOD") key = "ANY " + path;
-      Outcome r = http_->call("CreateRoute", p,
-                              {{"ApiId", api}, {"RouteKey", key}, {"Target", "integrations/" + str(o.output, "IntegrationId")}});
+      json route = {{"ApiId", api}, {"RouteKey", key}, {"Target", "integrations/" + str(o.output, "IntegrationId")}};
+      if (auto e = sam_event_auth(*gateway_, p, api, props, false, route)) return e;  // sam_authorizers.cpp
+      Outcome r = http_->call("CreateRoute", p, route);
       if (r.error) return r.error;
       out.physical_id = str(r.output, "RouteId");
       return std::nullopt;
@@ -281,8 +295,9 @@ class ApiProvider final : public stack::ResourceProvider {
       rest_path.remove_prefix(slash + 1);
     }
     if (method == "X-AMAZON-APIGATEWAY-ANY-METHOD") method = "ANY";
-    Outcome m = rest_->call("PutMethod", p,
-                            {{"restApiId", api}, {"resourceId", parent}, {"httpMethod", method}, {"authorizationType", "NONE"}});
+    json put_method = {{"restApiId", api}, {"resourceId", parent}, {"httpMethod", method}, {"authorizationType", "NONE"}};
+    if (auto e = sam_event_auth(*gateway_, p, api, props, true, put_method)) return e;  // sam_authorizers.cpp
+    Outcome m = rest_->call("PutMethod", p, put_method);
     if (m.error && m.error->code != "ConflictException") return m.error;
     Outcome i = rest_->call("PutIntegration", p,
                             {{"restApiId", api},
@@ -325,7 +340,7 @@ class ApiProvider final : public stack::ResourceProvider {
 std::vector<std::string> api_provider_types() {
   return {"AWS::Serverless::HttpApi",       "AWS::Serverless::Api",     "AWS::ApiGatewayV2::Api",
           "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage",
-          "Stratus::Serverless::ApiEvent"};
+          "Stratus::Serverless::ApiEvent",  "AWS::ApiGatewayV2::Authorizer"};
 }
 
 std::shared_ptr<stack::ResourceProvider> make_api_provider(const std::shared_ptr<Service>& service,

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "services/apigateway/edge_ops.hpp"
+#include "services/apigateway/authorizers.hpp"
 #include "services/apigateway/gateway.hpp"
 #include "services/apigateway/routing.hpp"
 
@@ -221,13 +222,11 @@ struct Ops {
     if (!kMethods.contains(http_method))
       return Outcome::fail(bad_request("Invalid HttpMethod specified. Valid options are "
                                        "ANY,DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"));
-    std::string auth = str(in, "authorizationType");
-    if (auth != "NONE")
-      return Outcome::fail(bad_request("Stratus does not support authorizers yet: authorizationType must be NONE"));
+    json method = {{"httpMethod", http_method}, {"apiKeyRequired", in.value("apiKeyRequired", false)}};
+    if (auto e = check_method_authorization(rec, in, method)) return Outcome::fail(*e);  // authorizer_apis.cpp
     auto& methods = (*res)["resourceMethods"];
     if (!methods.is_object()) methods = json::object();
     if (methods.contains(http_method)) return Outcome::fail(conflict("Method already exists for this resource"));
-    json method = {{"httpMethod", http_method}, {"authorizationType", auth}, {"apiKeyRequired", in.value("apiKeyRequired", false)}};
     for (const char* key : {"operationName", "requestParameters", "requestModels", "requestValidatorId"})
       if (in.contains(key)) method[key] = in[key];
     methods[http_method] = method;
@@ -316,6 +315,7 @@ struct Ops {
           return Outcome::fail(bad_request("No integration defined for method"));
     std::string id = unique_id(rec["Deployments"], 6);
     json deployment = {{"id", id}, {"createdDate", seconds(ctx.now_ms)}, {"_resources", rec["Resources"]}};
+    deployment["_authorizers"] = object_member(rec, "Authorizers");  // served with the resources (authorizers.hpp)
     if (in.contains("description")) deployment["description"] = in["description"];
     rec["Deployments"][id] = deployment;
     std::string stage_name = str(in, "stageName");
@@ -383,6 +383,14 @@ struct Ops {
     return Outcome::ok(*it);
   }
 
+  // --- authorizers (authorizer_apis.cpp) ---
+  Outcome create_authorizer(const json& in) { return rest_create_authorizer(g, p, in); }
+  Outcome get_authorizer(const json& in) { return rest_get_authorizer(g, p, in); }
+  Outcome get_authorizers(const json& in) { return rest_get_authorizers(g, p, in); }
+  Outcome update_authorizer(const json& in) { return rest_update_authorizer(g, p, in); }
+  Outcome delete_authorizer(const json& in) { return rest_delete_authorizer(g, p, in); }
+  Outcome flush_authorizers_cache(const json& in) { return rest_flush_authorizers_cache(g, p, in); }
+
   Outcome get_stages(const json& in) {
     json rec;
     if (auto e = load(in, rec)) return Outcome::fail(*e);
@@ -430,7 +438,9 @@ class RestApiService final : public GatewayService {
     add("GetResource", &Ops::get_resource);
     add("CreateResource", &Ops::create_resource);
     add("DeleteResource", &Ops::delete_resource);
-    add("PutMethod", &Ops::put_method, "authorizationType NONE only (authorizers come later)");
+    add("PutMethod", &Ops::put_method,
+        "authorizationType NONE or CUSTOM (a TOKEN or REQUEST Lambda authorizer); AWS_IAM and COGNITO_USER_POOLS "
+        "are refused");
     add("GetMethod", &Ops::get_method);
     add("DeleteMethod", &Ops::delete_method);
     add("PutIntegration", &Ops::put_integration,
@@ -443,6 +453,14 @@ class RestApiService final : public GatewayService {
     add("GetStages", &Ops::get_stages);
     add("DeleteStage", &Ops::delete_stage);
     add_rest_edge_operations(operations_, gateway_);
+    add("CreateAuthorizer", &Ops::create_authorizer,
+        "TOKEN and REQUEST (Lambda) authorizers; COGNITO_USER_POOLS refused; authorizerCredentials stored, not used; "
+        "served from the next deployment");
+    add("GetAuthorizer", &Ops::get_authorizer);
+    add("GetAuthorizers", &Ops::get_authorizers, "one page");
+    add("UpdateAuthorizer", &Ops::update_authorizer, "patch operations: replace");
+    add("DeleteAuthorizer", &Ops::delete_authorizer, "refused while a method uses it");
+    add("FlushStageAuthorizersCache", &Ops::flush_authorizers_cache, "flushes the API's cache (shared by its stages)");
   }
   std::string_view name() const override { return "apigateway"; }
   const std::vector<OperationSpec>& operations() const override { return operations_; }

@@ -19,6 +19,8 @@
 
 namespace stratus::services::apigateway {
 
+struct AuthorizerConfig;  // authorizers.hpp
+
 // What a matched route leads to. Filled by whoever compiles an API; routing only stores it.
 struct RouteTarget {
   std::string route_key;      // HTTP APIs: "GET /pets/{id}" or "$default"; REST: "" (unused)
@@ -28,6 +30,7 @@ struct RouteTarget {
   std::string payload_version = "2.0";  // "1.0" or "2.0"
   int timeout_ms = 30000;
   bool has_integration = false;
+  std::shared_ptr<const AuthorizerConfig> authorizer;  // the route's Lambda authorizer; null = none
 };
 
 // A parsed path template.
