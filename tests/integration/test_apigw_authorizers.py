@@ -6,11 +6,13 @@ event and the context reaching the integration, checked against the AWS docs:
   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
   https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html"""
 import base64
+import http.client
 import json
 import os
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -221,6 +223,35 @@ class HttpApiAuthorizerTest(AuthorizerTestBase):
         self.assertEqual((e["resource"], e["path"], e["httpMethod"]), ("/pets/{id}", "/pets/7", "GET"))
         self.assertEqual(e["pathParameters"], {"id": "7"})
         self.assertEqual(self.get(api, "deny").status, 403)
+
+    def test_an_authorized_request_is_throttled_and_logged_once(self):
+        # The gateway serves an authorized request in two passes (authorizer, then integration): the stage's
+        # token bucket and access log must see it once, and a refusal is logged with its status.
+        api, _ = self.http_api("edges", AuthorizerResultTtlInSeconds=0)
+        group = "/aws/apigateway/authz-edges"
+        self.gw.update_stage(
+            ApiId=api, StageName="$default",
+            DefaultRouteSettings={"ThrottlingBurstLimit": 3, "ThrottlingRateLimit": 0.01},
+            AccessLogSettings={"DestinationArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}",
+                               "Format": '{"id":"$context.requestId","status":"$context.status",'
+                                         '"route":"$context.routeKey"}'})
+        replies = [self.get(api, token) for token in ("allow", "deny", "allow", "allow")]
+        self.assertEqual([r.status for r in replies], [200, 403, 200, 429])
+        self.assertEqual(replies[3].json(), {"message": "Too Many Requests"})
+        deadline = time.monotonic() + 5
+        lines = []
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection(self.daemon.host, self.daemon.port, timeout=5)
+            conn.request("GET", "/_stratus/logs/" + urllib.parse.quote(group, safe=""))
+            lines = [json.loads(l) for l in conn.getresponse().read().decode().splitlines() if l]
+            conn.close()
+            if len(lines) >= 4:
+                break
+            time.sleep(0.05)
+        self.assertEqual([(l["status"], l["route"]) for l in lines],
+                         [("200", "GET /pets/{id}"), ("403", "GET /pets/{id}"), ("200", "GET /pets/{id}"),
+                          ("429", "GET /pets/{id}")])
+        self.assertEqual([l["id"] for l in lines], [r.header("apigw-requestid") for r in replies])
 
     def test_authorizer_timeout_is_a_500(self):
         api, _ = self.http_api("slow", AuthorizerResultTtlInSeconds=0)
