@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "protocol/protocol.hpp"
 
 namespace stratus::protocol {
@@ -33,12 +34,6 @@ struct Scope {
   std::string access_key, region, service;
   std::optional<std::string> malformed;  // what is wrong with the Authorization header
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && http::Headers::iequals(s.substr(0, prefix.size()), prefix);
@@ -136,7 +131,7 @@ bool valid_bucket_name(std::string_view b) {
 
 // The bucket of a virtual-hosted S3 request, "" if path style.
 std::string virtual_bucket(std::string_view host) {
-  std::string h = lower(host);
+  std::string h = ascii_lower(host);
   std::string_view hv = h;
   std::string_view bucket;
   if (hv.size() > 10 && hv.substr(hv.size() - 10) == ".localhost") {
@@ -421,7 +416,7 @@ Identified identify(const Request& req) {
   std::string_view host = host_without_port(req);
 
   // 0. API Gateway invocations.
-  if (auto at = lower(host).find(".execute-api."); at != std::string::npos && at > 0) {
+  if (auto at = ascii_lower(host).find(".execute-api."); at != std::string::npos && at > 0) {
     id.service = "execute-api";
     id.protocol = Protocol::rest_json;
     id.labels["apiId"] = std::string(host.substr(0, at));

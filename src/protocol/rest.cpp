@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "protocol/codec_internal.hpp"
 #include "protocol/protocol.hpp"
 
@@ -87,12 +88,6 @@ json json_to_wire(const Shape* shape, const json& doc, const std::string& timest
     default:
       return doc;
   }
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 std::string trim(std::string_view s) {
@@ -254,10 +249,10 @@ std::optional<AwsError> decode_rest(const ServiceModel& model, const OperationMo
         break;
       }
       case Location::headers: {
-        std::string prefix = lower(wire);
+        std::string prefix = ascii_lower(wire);
         json obj = json::object();
         for (const auto& f : req.headers.fields()) {
-          std::string name = lower(f.name);
+          std::string name = ascii_lower(f.name);
           if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
             obj[name.substr(prefix.size())] = f.value;
         }

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "services/apigateway/edge.hpp"
 
 namespace stratus::services::apigateway {
@@ -20,12 +21,6 @@ namespace stratus::services::apigateway {
 using nlohmann::json;
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -105,13 +100,13 @@ std::optional<CorsConfig> parse_cors(const json& cors) {
 
 bool cors_origin_allowed(const CorsConfig& cors, std::string_view origin, std::string* allow_origin) {
   if (origin.empty()) return false;
-  std::string wanted = lower(origin);
+  std::string wanted = ascii_lower(origin);
   for (const auto& o : cors.allow_origins) {
     if (o == "*") {
       if (allow_origin) *allow_origin = cors.allow_credentials ? std::string(origin) : "*";
       return true;
     }
-    if (wildcard_match(lower(o), wanted)) {
+    if (wildcard_match(ascii_lower(o), wanted)) {
       if (allow_origin) *allow_origin = std::string(origin);
       return true;
     }
@@ -154,7 +149,7 @@ void apply_cors_headers(const CorsConfig& cors, const http::Headers& request_hea
   // The integration's own CORS headers are ignored.
   std::vector<std::string> drop;
   for (const auto& f : response.headers.fields())
-    if (lower(f.name).starts_with("access-control-")) drop.push_back(f.name);
+    if (ascii_lower(f.name).starts_with("access-control-")) drop.push_back(f.name);
   for (const auto& name : drop) response.headers.erase(name);
   std::string allow_origin;
   if (!cors_origin_allowed(cors, request_headers.get("Origin"), &allow_origin)) return;
@@ -163,7 +158,7 @@ void apply_cors_headers(const CorsConfig& cors, const http::Headers& request_hea
     std::string vary(response.headers.get("Vary"));
     if (vary.empty())
       response.headers.set("Vary", "Origin");
-    else if (lower(vary).find("origin") == std::string::npos)
+    else if (ascii_lower(vary).find("origin") == std::string::npos)
       response.headers.set("Vary", vary + ", Origin");
   }
   if (cors.allow_credentials) response.headers.add("Access-Control-Allow-Credentials", "true");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.hpp"
+#include "common/text.hpp"
 
 namespace stratus::services::apigateway {
 
@@ -15,19 +16,13 @@ using nlohmann::json;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // The media type of a Content-Type, lower case, without parameters: "application/json".
 std::string media_type(std::string_view content_type) {
   auto semi = content_type.find(';');
   std::string_view t = content_type.substr(0, semi);
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  return lower(t);
+  return ascii_lower(t);
 }
 
 bool is_text_media_type(const std::string& type) {
@@ -119,7 +114,7 @@ std::string request_time(std::int64_t epoch_ms) {
 bool media_type_matches(std::string_view content_type, const std::vector<std::string>& patterns) {
   std::string type = media_type(content_type);
   for (const auto& p : patterns) {
-    std::string pattern = lower(p);
+    std::string pattern = ascii_lower(p);
     if (pattern == "*/*" || pattern == type) return true;
     if (pattern.ends_with("/*") && type.starts_with(pattern.substr(0, pattern.size() - 1))) return true;
   }
@@ -137,7 +132,7 @@ std::string build_event_v2(const ProxyRequest& r, const RouteMatch& match) {
   json headers = json::object();
   json cookies = json::array();
   auto add_header = [&](const std::string& name, std::string_view value) {
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     if (key == "cookie") {
       // Each cookie of every Cookie header becomes one element of "cookies" (not a header).
       std::string_view v = value;
@@ -160,7 +155,7 @@ std::string build_event_v2(const ProxyRequest& r, const RouteMatch& match) {
   };
   for (const auto& f : r.headers->fields()) add_header(f.name, f.value);
   for (const auto& f : forwarded_headers(r)) {
-    std::string key = lower(f.name);
+    std::string key = ascii_lower(f.name);
     headers[key] = f.value;  // X-Forwarded-For replaces (it already carries the client's value)
   }
 
@@ -216,13 +211,13 @@ std::string build_event_v1(const ProxyRequest& r, const RouteMatch& match) {
   json headers = json::object();
   json multi = json::object();
   auto add = [&](std::string name, const std::string& value) {
-    if (!r.rest) name = lower(name);
+    if (!r.rest) name = ascii_lower(name);
     headers[name] = value;
     multi[name].push_back(value);
   };
   for (const auto& f : r.headers->fields()) add(f.name, f.value);
   for (const auto& f : forwarded_headers(r)) {
-    std::string name = r.rest ? f.name : lower(f.name);
+    std::string name = r.rest ? f.name : ascii_lower(f.name);
     headers[name] = f.value;
     multi[name] = json::array({f.value});
   }

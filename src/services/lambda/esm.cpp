@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "common/log.hpp"
+#include "common/text.hpp"
 #include "services/lambda/names.hpp"
 
 namespace stratus::services::lambda {
@@ -89,11 +90,6 @@ bool numeric_matches(const json& value, const json& spec) {
   return true;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // One allowed value or matcher against one value of the data (nullptr: the key is absent).
 bool value_matches(const json* value, const json& cond) {
   if (cond.is_object() && cond.size() == 1) {
@@ -106,7 +102,8 @@ bool value_matches(const json* value, const json& cond) {
     if (op == "suffix")
       return arg.is_string() && value->is_string() && value->get<std::string>().ends_with(arg.get<std::string>());
     if (op == "equals-ignore-case")
-      return arg.is_string() && value->is_string() && lower(value->get<std::string>()) == lower(arg.get<std::string>());
+      return arg.is_string() && value->is_string() &&
+             ascii_lower(value->get<std::string>()) == ascii_lower(arg.get<std::string>());
     if (op == "numeric") return numeric_matches(*value, arg);
     if (op == "anything-but") {
       if (arg.is_array()) {
