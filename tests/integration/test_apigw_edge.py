@@ -4,6 +4,7 @@ Lambda function behind both API types, access logs read back through /_stratus/l
 API on a port of its own (stack file `Port`), and the answers to bad input."""
 import http.client
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -14,15 +15,23 @@ import urllib.parse
 from botocore.exceptions import ClientError
 
 from apigw_common import ACCOUNT, FUNCTIONS_DIR, call, create_function, event_of
-from harness import Daemon, stratus_bin
+from harness import Daemon, DaemonError, stratus_bin
 
 LOG_ARN = "arn:aws:logs:us-east-1:000000000000:log-group:{}"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now, below Linux's ephemeral range (32768-60999), so that the outgoing connections of
+    other processes (parallel tests, CI) don't take it before the daemon binds it."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def lambda_uri(fn_arn):
@@ -416,40 +425,49 @@ Resources:
 
     def test_api_on_its_own_port_with_stack_settings(self):
         import json
-        port, rest_port = free_port(), free_port()
-        with Daemon("--config", self.write(port, rest_port)) as d:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and len([l for l in d.stdout_lines if "own port" in l]) < 2:
-                time.sleep(0.05)
-            lines = [l for l in d.stdout_lines if "own port" in l]
-            self.assertTrue(any(l.endswith(f"stage $default on its own port: http://127.0.0.1:{port}/") for l in lines),
-                            d.stdout_lines)
-            self.assertTrue(any(l.endswith(f"stage Prod on its own port: http://127.0.0.1:{rest_port}/") for l in lines),
-                            d.stdout_lines)
-            status, headers, body = self.get(port, "/hello/world", {"Origin": "https://x.example"})
-            self.assertEqual(status, 200, body)
-            e = json.loads(body)["event"]
-            self.assertEqual((e["routeKey"], e["rawPath"], e["pathParameters"]),
-                             ("GET /hello/{name}", "/hello/world", {"name": "world"}))
-            self.assertEqual(headers.get("Access-Control-Allow-Origin"), "*")  # SAM CorsConfiguration: true
-            status, headers, _ = self.get(port, "/hello/world", {"Origin": "https://x.example",
-                                                                 "Access-Control-Request-Method": "GET"}, "OPTIONS")
-            self.assertEqual(status, 204)
-            self.assertEqual(headers.get("Access-Control-Allow-Methods"), "GET")
-            self.assertEqual(self.get(port, "/nope")[0], 404)
-            # The REST API's one stage, without its /Prod prefix; SAM MethodSettings throttle it.
-            status, _, body = self.get(rest_port, "/items")
-            self.assertEqual(status, 200, body)
-            self.assertEqual(json.loads(body)["event"]["resource"], "/items")
-            status, _, body = self.get(rest_port, "/items")
-            self.assertEqual((status, json.loads(body)), (429, {"message": "Too Many Requests"}))
-            # The same APIs are still on the main port.
-            site = d.client("apigatewayv2").get_apis()["Items"][0]["ApiId"]
-            self.assertEqual(call(d, site, "GET", "/hello/main").status, 200)
-            out = subprocess.run([stratus_bin(), "logs", "site-access", "--endpoint", d.url], capture_output=True,
-                                 text=True, timeout=20)
-            self.assertEqual(out.returncode, 0, out.stderr)
-            self.assertIn(" GET /hello/{name} 200", out.stdout)
+        for attempt in range(3):  # a port free when chosen may be taken before the daemon binds it
+            port, rest_port = free_port(), free_port()
+            d = Daemon("--config", self.write(port, rest_port))
+            try:
+                d.start()
+                break
+            except DaemonError as e:
+                d.cleanup()
+                if "in use" not in str(e) or attempt == 2:
+                    raise
+        self.addCleanup(d.cleanup)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len([l for l in d.stdout_lines if "own port" in l]) < 2:
+            time.sleep(0.05)
+        lines = [l for l in d.stdout_lines if "own port" in l]
+        self.assertTrue(any(l.endswith(f"stage $default on its own port: http://127.0.0.1:{port}/") for l in lines),
+                        d.stdout_lines)
+        self.assertTrue(any(l.endswith(f"stage Prod on its own port: http://127.0.0.1:{rest_port}/") for l in lines),
+                        d.stdout_lines)
+        status, headers, body = self.get(port, "/hello/world", {"Origin": "https://x.example"})
+        self.assertEqual(status, 200, body)
+        e = json.loads(body)["event"]
+        self.assertEqual((e["routeKey"], e["rawPath"], e["pathParameters"]),
+                         ("GET /hello/{name}", "/hello/world", {"name": "world"}))
+        self.assertEqual(headers.get("Access-Control-Allow-Origin"), "*")  # SAM CorsConfiguration: true
+        status, headers, _ = self.get(port, "/hello/world", {"Origin": "https://x.example",
+                                                             "Access-Control-Request-Method": "GET"}, "OPTIONS")
+        self.assertEqual(status, 204)
+        self.assertEqual(headers.get("Access-Control-Allow-Methods"), "GET")
+        self.assertEqual(self.get(port, "/nope")[0], 404)
+        # The REST API's one stage, without its /Prod prefix; SAM MethodSettings throttle it.
+        status, _, body = self.get(rest_port, "/items")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["event"]["resource"], "/items")
+        status, _, body = self.get(rest_port, "/items")
+        self.assertEqual((status, json.loads(body)), (429, {"message": "Too Many Requests"}))
+        # The same APIs are still on the main port.
+        site = d.client("apigatewayv2").get_apis()["Items"][0]["ApiId"]
+        self.assertEqual(call(d, site, "GET", "/hello/main").status, 200)
+        out = subprocess.run([stratus_bin(), "logs", "site-access", "--endpoint", d.url], capture_output=True,
+                             text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(" GET /hello/{name} 200", out.stdout)
 
     def test_port_in_use_is_a_startup_error(self):
         with socket.socket() as taken:
