@@ -9,6 +9,8 @@ PACKAGES=(cmake ninja-build g++ ccache pkg-config
           # Lambda (src/services/lambda): libzip unpacks Code.ZipFile packages; libssl-dev's libcrypto
           # computes CodeSha256 (SHA-256).
           libzip-dev libssl-dev
+          # The daemon's allocator (CMakeLists.txt, STRATUS_ALLOCATOR): gperftools' tcmalloc_minimal.
+          libgoogle-perftools-dev
           python3 wrk curl)
 
 missing=()

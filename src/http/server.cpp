@@ -16,7 +16,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -40,7 +39,7 @@ constexpr std::size_t kReadBufferReserve = 16 * 1024;
 class Session;
 
 struct Server::Impl {
-  // Declared before `io` so they outlive it: destroying the io_context destroys pending handlers,
+  // Declared before `ios` so they outlive it: destroying an io_context destroys pending handlers,
   // which may hold the last reference to a Session whose destructor updates these counters.
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_open{0};
@@ -54,15 +53,30 @@ struct Server::Impl {
 
   ServerOptions options;
   Handler& handler;
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // One io_context per I/O thread, each run by exactly that thread. A connection lives on one of them
+  // (round robin at accept) for its whole life, so its handlers never run concurrently and need no strand,
+  // and the threads share no scheduler queue: with one shared io_context, every completion woke the other
+  // thread through the scheduler's lock and a futex, which cost more than the request itself under load.
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::atomic<std::size_t> next_io{0};
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::atomic<bool> stopped{false};
   std::uint16_t bound_port = 0;
 
-  Impl(ServerOptions o, Handler& h) : options(std::move(o)), handler(h), io(), acceptor(io) {}
+  Impl(ServerOptions o, Handler& h)
+      : options(std::move(o)), handler(h), ios(make_contexts(options.threads)), acceptor(*ios.front()) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned threads) {
+    unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (unsigned i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+    return contexts;
+  }
+  // The next I/O context in turn, for a new connection or a posted task.
+  asio::io_context& pick_io() { return *ios[next_io.fetch_add(1, std::memory_order_relaxed) % ios.size()]; }
 
   void do_accept();
   void request_finished() {
@@ -73,8 +87,8 @@ struct Server::Impl {
   }
 };
 
-// One connection. All handlers run on the session's strand; the user handler's Respond callback may
-// come from any thread and is re-dispatched onto the strand.
+// One connection. All its handlers run on its I/O thread (its socket's io_context); the user handler's
+// Respond callback may come from any thread and is re-dispatched onto that io_context.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& server)
@@ -94,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Closes the connection if it is waiting for a request (used at shutdown); a busy connection closes
   // after writing its response because `stopping` is set.
-  // Closes the socket from outside the strand; only when no I/O thread runs (end of Server::shutdown).
+  // Closes the socket from outside its I/O thread; only when no I/O thread runs (end of Server::shutdown).
   void close_now() { close(); }
 
   void stop_if_idle() {
@@ -370,7 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(pick_io(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -422,16 +436,15 @@ bool Server::listen(std::string& error) {
 std::uint16_t Server::port() const { return impl_->bound_port; }
 
 void Server::start() {
-  unsigned n = impl_->options.threads ? impl_->options.threads : std::max(1u, std::thread::hardware_concurrency());
-  impl_->work.emplace(impl_->io.get_executor());
+  for (auto& io : impl_->ios) impl_->work.push_back(asio::make_work_guard(*io));
   impl_->do_accept();
-  for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& io : impl_->ios) impl_->threads.emplace_back([context = io.get()] { context->run(); });
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (impl_->stopped.exchange(true)) return;
   impl_->stopping = true;
-  asio::post(impl_->io, [this] {
+  asio::post(*impl_->ios.front(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
@@ -445,8 +458,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     std::unique_lock lock(impl_->idle_mutex);
     impl_->idle_cv.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
   }
-  impl_->work.reset();
-  impl_->io.stop();
+  impl_->work.clear();
+  for (auto& io : impl_->ios) io->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
@@ -460,7 +473,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   impl_->sessions.clear();
 }
 
-void Server::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+void Server::post(std::function<void()> task) { asio::post(impl_->pick_io(), std::move(task)); }
 
 ServerStats Server::stats() const {
   ServerStats s;

@@ -419,7 +419,10 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, Status& status) 
     config.db.env = core->env.get();
   }
   core->write_options.sync = options.sync_writes;
-  core->write_options.disableWAL = false;
+  // An ephemeral directory is never opened again (not even after kill -9: the next start makes a new one),
+  // so a write-ahead log would be written for nobody to replay. Without it a write is a memtable insert,
+  // which is most of what SendMessage costs in an ephemeral daemon (CI's usual mode).
+  core->write_options.disableWAL = options.ephemeral;
 
   // Open the families that exist (just "default" for a new database), check the format marker, and only
   // then create the missing families, all in one call (RocksDB rewrites its OPTIONS file per call).

@@ -8,6 +8,8 @@
 //   - With StoreOptions::sync_writes the log is also fsync'ed before returning, so an acknowledged write
 //     survives power loss / OS crash too (at the cost of one fsync per write). Without it, the most recent
 //     writes may be lost on power loss, but the store always recovers to a consistent prefix of them.
+//   - An ephemeral store keeps no write-ahead log (its directory is never reopened), so it promises nothing
+//     beyond the life of the process.
 // Locking: one process at a time per data directory, via flock() on <data_dir>/stratus.lock (released by the
 // kernel when the process dies, so a crash never leaves a stale lock). The lock file descriptor is close-on-
 // exec, but a child forked without exec shares it and keeps the directory locked while it lives.
@@ -37,7 +39,8 @@ struct StoreOptions {
   std::string data_dir;
   // Use a fresh private directory ($TMPDIR or /tmp, named stratus-ephemeral-XXXXXX) that close() or the
   // destructor removes recursively, so nothing remains after exit (a process killed with SIGKILL cannot clean
-  // up; the directory is then left behind). Ephemeral stores never fsync: there is nothing to keep.
+  // up; the directory is then left behind). Ephemeral stores never fsync and write no write-ahead log:
+  // there is nothing to keep.
   bool ephemeral = false;
   // fsync the write-ahead log on every write (see the durability contract above).
   bool sync_writes = false;
