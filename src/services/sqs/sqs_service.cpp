@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <future>
 #include <set>
 
@@ -89,6 +90,18 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
 std::optional<std::uint32_t> bad_character(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // Eight bytes at a time while they are all printable ASCII (0x20..0x7F), as most bodies are: a byte
+    // is outside that range when its top bit is set or when it is below 0x20 (adding 0x60 leaves the
+    // top bit clear only for bytes below 0x20, and cannot carry into the next byte for bytes below 0x80).
+    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+    constexpr std::uint64_t kAdd = 0x6060606060606060ull;
+    while (i + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & kHigh) != 0 || ((w + kAdd) & kHigh) != kHigh) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x80) {  // printable ASCII, most bodies: always allowed
       ++i;

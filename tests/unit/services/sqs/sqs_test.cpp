@@ -1,5 +1,6 @@
 // SQS against a real RocksDB store in a temporary directory, with a ManualClock driving visibility
 // timeouts, delays, retention, deduplication windows and long-poll deadlines (no sleeps).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -249,6 +250,27 @@ TEST_F(SqsTest, SendValidation) {
             "InvalidMessageContents");
   EXPECT_EQ(fails("SendMessage", {{"QueueUrl", url}, {"MessageBody", "x"}, {"DelaySeconds", 901}}).code,
             "InvalidParameterValue");
+  // The character check reads eight bytes at a time: a bad byte at every offset of a 40-byte body (and
+  // allowed tab, newline, carriage return, DEL and UTF-8 there) is found or passed exactly as byte by byte.
+  std::string chars = create("chars");
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string body(40, 'a');
+    for (char bad : {'\x01', '\x1f', '\x00'}) {
+      body[at] = bad;
+      EXPECT_EQ(fails("SendMessage", {{"QueueUrl", chars}, {"MessageBody", body}}).message,
+                fmt::format("Invalid binary character '#x{:X}' was found in the message body, the set of allowed "
+                            "characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to "
+                            "#x10FFFF",
+                            static_cast<unsigned>(static_cast<unsigned char>(bad))))
+          << "offset " << at;
+    }
+    for (char fine : {'\t', '\n', '\r', '\x7f', ' '}) {
+      body[at] = fine;
+      ok("SendMessage", {{"QueueUrl", chars}, {"MessageBody", body}});
+    }
+    std::string utf8 = body.substr(0, at) + "\xc3\xa9" + body.substr(at);
+    ok("SendMessage", {{"QueueUrl", chars}, {"MessageBody", utf8}});
+  }
   EXPECT_EQ(fails("SendMessage", {{"QueueUrl", url},
                                   {"MessageBody", "x"},
                                   {"MessageAttributes", {{"n", {{"DataType", "Number"}, {"StringValue", "abc"}}}}}})
