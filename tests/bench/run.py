@@ -177,13 +177,19 @@ class Stratus:
     name = "stratus"
     cheap_path = STRATUS_HEALTH
 
-    def __init__(self, binary: str, extra: list[str], stack_file: str):
+    def __init__(self, binary: str, extra: list[str], stack_file: str, persistent_root: str | None = None):
         self.binary = binary
         self.extra = extra
         self.stack_file = stack_file
+        # --persistent: every start gets a new data directory under this root (a write-ahead log, as a
+        # daemon that keeps state across restarts writes), instead of --ephemeral.
+        self.persistent_root = persistent_root
 
-    def argv(self) -> list[str]:
-        return [self.binary, "serve", "--ephemeral", "--host", HOST, "--port", "0",
+    def argv(self, fresh: bool = True) -> list[str]:
+        """The command line; fresh=False (for reports) names the data directory instead of making one."""
+        data_dir = tempfile.mkdtemp(prefix="data-", dir=self.persistent_root) if fresh else "<new per start>"
+        state = ["--data-dir", data_dir] if self.persistent_root else ["--ephemeral"]
+        return [self.binary, "serve", *state, "--host", HOST, "--port", "0",
                 "--config", self.stack_file, *self.extra]
 
     def start(self) -> Running:
@@ -1408,6 +1414,9 @@ def main(argv=None) -> int:
     ap.add_argument("--stratus", default=str(REPO / "build" / "bin" / "stratus"),
                     help="the stratus binary (default: build/bin/stratus, the Release build)")
     ap.add_argument("--stratus-args", default="", help="extra arguments for 'stratus serve'")
+    ap.add_argument("--persistent", action="store_true",
+                    help="start Stratus with a fresh --data-dir each time instead of --ephemeral (measures "
+                         "the write-ahead log that keeps acknowledged writes across kill -9)")
     ap.add_argument("--moto", default=None, help="command starting moto_server (default: the "
                     "moto_server found on PATH, pyenv shims resolved)")
     ap.add_argument("--no-moto", action="store_true", help="measure Stratus only")
@@ -1496,7 +1505,8 @@ def main(argv=None) -> int:
         moto = None if args.no_moto else Moto(shlex.split(args.moto) if args.moto else default_moto_argv())
         functions_dir = (args.functions_dir
                          or str(Path(os.path.abspath(args.stratus)).parent.parent / "functions"))
-        ctx = Ctx(Stratus(os.path.abspath(args.stratus), shlex.split(args.stratus_args), stack), moto,
+        ctx = Ctx(Stratus(os.path.abspath(args.stratus), shlex.split(args.stratus_args), stack,
+                          tmp if args.persistent else None), moto,
                   args.starts, args.duration, args.threads, args.connections, functions_dir,
                   args.cold_starts, args.warm_calls, args.rss_invokes,
                   args.sqs_client or default_sqs_client(args.stratus), args.drain_messages,
@@ -1534,11 +1544,12 @@ def main(argv=None) -> int:
     print_table(figs)
     if skipped:
         print("\nskipped workloads: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
-    print(f"\nload average before / after: {' '.join(f'{x:.2f}' for x in loadavg_before)} / "
+    print(f"\nstratus state: {'--data-dir (a new one per start; write-ahead log on)' if args.persistent else '--ephemeral (no write-ahead log)'}")
+    print(f"load average before / after: {' '.join(f'{x:.2f}' for x in loadavg_before)} / "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs; other work on the "
           f"machine skews every figure)")
     if args.json:
-        meta = {"stratus": ctx.stratus.argv(), "moto": ctx.moto.argv(0)[:-4] if ctx.moto else None,
+        meta = {"stratus": ctx.stratus.argv(fresh=False), "moto": ctx.moto.argv(0)[:-4] if ctx.moto else None,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
                 "cpus": os.cpu_count(), "python": platform.python_version(),
                 "starts": args.starts, "duration_s": args.duration, "threads": args.threads,
