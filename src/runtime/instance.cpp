@@ -201,8 +201,7 @@ Instance::Instance(asio::io_context& io, const Clock& clock)
       output_(io),
       pidfd_(io),
       timer_(io),
-      control_chunk_(64 * 1024),
-      output_chunk_(16 * 1024) {}
+      control_chunk_(64 * 1024) {}
 
 Instance::~Instance() {
   if (pid_ > 0 && !reaped_) {
@@ -287,13 +286,16 @@ void Instance::read_control() {
       });
 }
 
+// Waits for output without reading it: the bytes stay in the pipe until drain_output() takes them, here or
+// when a control frame ends a phase. (An async read would take them off the pipe as soon as they arrive and
+// hand them over in a queued handler, which could run after the frame's handler: a line the function printed
+// before replying then fell into the next phase's log.)
 void Instance::read_output() {
-  output_.async_read_some(asio::buffer(output_chunk_),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            if (ec) return;
-                            self->take_output(self->output_chunk_.data(), n);
-                            if (self->output_.is_open()) self->read_output();
-                          });
+  output_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       if (ec) return;
+                       if (self->drain_output() && self->output_.is_open()) self->read_output();
+                     });
 }
 
 void Instance::wait_exit() {
@@ -326,8 +328,8 @@ void Instance::take_output(const char* data, std::size_t len) {
 
 // Everything the worker wrote before its reply (or its death) is already in the pipe: read it now,
 // without blocking (the fd is O_NONBLOCK), so the output lands between START and END.
-void Instance::drain_output() {
-  if (!output_.is_open()) return;
+bool Instance::drain_output() {
+  if (!output_.is_open()) return false;
   char buf[16 * 1024];
   for (;;) {
     ssize_t n = ::read(output_.native_handle(), buf, sizeof buf);
@@ -336,7 +338,7 @@ void Instance::drain_output() {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    break;  // EAGAIN or EOF
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // false: EOF (the worker closed it) or an error
   }
 }
 

@@ -151,7 +151,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void on_exit();
   void on_timer();
   void take_output(const char* data, std::size_t len);
-  void drain_output();
+  // Reads what the pipe holds now, without blocking. False once it reached EOF or failed: stop waiting on it.
+  bool drain_output();
   std::string finish_phase_log();
   void finish_start(StartResult r);
   void finish_invoke(InvokeOutcome r);
@@ -177,7 +178,6 @@ class Instance : public std::enable_shared_from_this<Instance> {
   std::string phase_log_;
   std::string control_buf_;
   std::vector<char> control_chunk_;
-  std::vector<char> output_chunk_;
   StartHandler on_start_;
   InvokeHandler on_invoke_;
 };
