@@ -85,6 +85,50 @@ std::string encode_record(const json& header, std::string_view body) {
   s += body;
   return s;
 }
+// The record of a send without message attributes whose strings need no JSON escaping (the usual case),
+// written directly: the same header encode_record() writes for it, without building a json object first.
+// "" when the send does not qualify; the caller then builds the json.
+bool plain_json_text(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+}
+std::string plain_record(std::string_view id, std::string_view md5, std::int64_t sent, const SendRequest& req,
+                         bool fifo) {
+  if (!req.message_attributes.empty()) return {};
+  for (std::string_view v : {id, md5, std::string_view(req.sender_id), std::string_view(req.trace_header),
+                             std::string_view(req.group_id), std::string_view(req.dedup_id)}) {
+    if (!plain_json_text(v)) return {};
+  }
+  std::string h;
+  h.reserve(96 + req.sender_id.size() + req.trace_header.size() + req.group_id.size() + req.dedup_id.size());
+  auto field = [&h](std::string_view key, std::string_view value) {
+    h += ",\"";
+    h += key;
+    h += "\":\"";
+    h += value;
+    h += '"';
+  };
+  h += "{\"id\":\"";
+  h += id;
+  h += '"';
+  field("mdb", md5);
+  h += ",\"sent\":";
+  h += std::to_string(sent);
+  field("snd", req.sender_id);
+  if (!req.trace_header.empty()) field("th", req.trace_header);
+  if (!req.group_id.empty()) field("g", req.group_id);
+  if (fifo) field("d", req.dedup_id);
+  h += '}';
+  std::string s;
+  s.reserve(4 + h.size() + req.body.size());
+  put_u32be(s, h.size());
+  s += h;
+  s += req.body;
+  return s;
+}
+
 bool decode_record(std::string_view v, json& header, std::string& body) {
   if (v.size() < 4) return false;
   std::size_t n = 0;
@@ -709,21 +753,22 @@ std::optional<AwsError> Engine::send(const std::shared_ptr<Queue>& q, SendReques
   m.sent_ms = now;
   m.visible_at = now + static_cast<std::int64_t>(delay) * 1000;
   m.state = delay > 0 ? kDelayed : kReady;
-  json rec = {{"id", out.message_id}, {"mdb", out.md5_of_body}, {"sent", now},
-              {"snd", req.sender_id}};
-  if (!req.message_attributes.empty()) {
-    rec["ma"] = req.message_attributes;
-    rec["mda"] = req.md5_of_message_attributes;
-  }
-  if (!req.trace_header.empty()) rec["th"] = req.trace_header;
-  if (!req.group_id.empty()) rec["g"] = req.group_id;
-  if (q->cfg.fifo) {
-    rec["d"] = req.dedup_id;
-    out.sequence_number = sequence_number(seq);
+  if (q->cfg.fifo) out.sequence_number = sequence_number(seq);
+  std::string record = plain_record(out.message_id, out.md5_of_body, now, req, q->cfg.fifo);
+  if (record.empty()) {
+    json rec = {{"id", out.message_id}, {"mdb", out.md5_of_body}, {"sent", now}, {"snd", req.sender_id}};
+    if (!req.message_attributes.empty()) {
+      rec["ma"] = req.message_attributes;
+      rec["mda"] = req.md5_of_message_attributes;
+    }
+    if (!req.trace_header.empty()) rec["th"] = req.trace_header;
+    if (!req.group_id.empty()) rec["g"] = req.group_id;
+    if (q->cfg.fifo) rec["d"] = req.dedup_id;
+    record = encode_record(rec, req.body);
   }
   std::string group = q->cfg.fifo ? req.group_id : std::string();
   WriteBatch batch;
-  batch.put(Column::sqs, body_key(q->key, q->cfg.qid, seq), encode_record(rec, req.body));
+  batch.put(Column::sqs, body_key(q->key, q->cfg.qid, seq), record);
   batch.put(Column::sqs, state_key(q->key, q->cfg.qid, seq), encode_state(m, group));
   if (q->cfg.fifo) {
     std::int64_t exp = now + kDedupWindowMs;

@@ -313,6 +313,54 @@ TEST_F(SqsTest, DelaysAndRetention) {
   EXPECT_EQ(a["ApproximateNumberOfMessagesNotVisible"], "0");
 }
 
+// A message's stored record is written directly when no string in it needs JSON escaping and it has no
+// message attributes, else through a json object: both read back, after a restart, with every system
+// attribute as sent.
+TEST_F(SqsTest, StoredRecordsKeepEverySystemAttributeBothWays) {
+  auto fifo = [this](const std::string& name) { return create(name + ".fifo", {{"FifoQueue", "true"}}); };
+  auto trace = [](const std::string& value) {
+    return json{{"AWSTraceHeader", {{"DataType", "String"}, {"StringValue", value}}}};
+  };
+  struct Sent {
+    std::string url, body, trace, group, dedup;
+    json out;
+  };
+  std::vector<Sent> sent = {
+      {fifo("plain"), "plain", "Root=1-5759e988-bd862e3fe1be46a994272793", "g-1", "d-1", {}},
+      {fifo("escaped"), "escaped \"body\"\n", "Root=\"quoted\" \xc3\xa9", "g-2", "d-2", {}},
+      {create("plain-standard"), "plain standard", "Root=1-abc", "", "", {}},
+      {create("escaped-standard"), "standard \\ escaped", "Root=\\back\\slash", "", "", {}},
+  };
+  for (auto& m : sent) {
+    json in = {{"QueueUrl", m.url}, {"MessageBody", m.body}, {"MessageSystemAttributes", trace(m.trace)}};
+    if (!m.group.empty()) in["MessageGroupId"] = m.group;
+    if (!m.dedup.empty()) in["MessageDeduplicationId"] = m.dedup;
+    m.out = ok("SendMessage", in);
+  }
+  std::int64_t sent_at = clock.now_ms();
+  close();
+  open();
+  for (const auto& m : sent) {
+    auto msgs = receive(m.url);
+    ASSERT_EQ(msgs.size(), 1u) << m.body;
+    const json& got = msgs[0];
+    EXPECT_EQ(got["Body"], m.body);
+    EXPECT_EQ(got["MessageId"], m.out["MessageId"]);
+    EXPECT_EQ(got["MD5OfBody"], md5_hex(m.body));
+    EXPECT_EQ(got["Attributes"]["AWSTraceHeader"], m.trace);
+    EXPECT_EQ(got["Attributes"]["SentTimestamp"], std::to_string(sent_at));
+    EXPECT_EQ(got["Attributes"]["SenderId"], kAccount);
+    if (m.group.empty()) {
+      EXPECT_FALSE(got["Attributes"].contains("MessageGroupId"));
+    } else {
+      EXPECT_EQ(got["Attributes"]["MessageGroupId"], m.group);
+      EXPECT_EQ(got["Attributes"]["MessageDeduplicationId"], m.dedup);
+      EXPECT_EQ(got["Attributes"]["SequenceNumber"], m.out["SequenceNumber"]);
+    }
+    ok("DeleteMessage", {{"QueueUrl", m.url}, {"ReceiptHandle", got["ReceiptHandle"]}});
+  }
+}
+
 TEST_F(SqsTest, RestartKeepsQueuesMessagesAndVisibility) {
   std::string url = create("durable", {{"VisibilityTimeout", "100"}});
   ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "one"}});
