@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
 #include "protocol/codec_internal.hpp"
 #include "protocol/protocol.hpp"
 
@@ -14,7 +15,57 @@ using nlohmann::json;
 
 namespace detail {
 
+namespace {
+// dump_json's fast path for what responses are mostly made of (objects, arrays, plain ASCII strings, integers,
+// booleans): the bytes nlohmann's dump(-1) writes for them, without its per-character escaping. False, with
+// `out` unusable, at anything else (a string needing escapes or non-ASCII, a float): dump_json then asks
+// nlohmann for the whole document.
+bool dump_plain(const json& j, std::string& out) {
+  auto string = [&out](std::string_view s) {
+    if (!json_plain_text(s)) return false;
+    out += '"';
+    out += s;
+    out += '"';
+    return true;
+  };
+  switch (j.type()) {
+    case json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        if (!string(it.key())) return false;
+        out += ':';
+        if (!dump_plain(it.value(), out)) return false;
+      }
+      out += '}';
+      return true;
+    }
+    case json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out += ',';
+        first = false;
+        if (!dump_plain(v, out)) return false;
+      }
+      out += ']';
+      return true;
+    }
+    case json::value_t::string: return string(j.get_ref<const std::string&>());
+    case json::value_t::number_integer: out += std::to_string(j.get<std::int64_t>()); return true;
+    case json::value_t::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return true;
+    case json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return true;
+    case json::value_t::null: out += "null"; return true;
+    default: return false;
+  }
+}
+}  // namespace
+
 std::string dump_json(const json& j) {
+  std::string out;
+  if (dump_plain(j, out)) return out;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <random>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "common/base64.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "common/text.hpp"
 #include "store/key_codec.hpp"
 
 namespace stratus::services::sqs {
@@ -22,10 +24,17 @@ namespace {
 
 constexpr std::uint64_t kSequenceBase = 10'000'000'000'000'000'000ull;  // SequenceNumber: 20 digits
 
+// `md` is fetched once by the caller and the context is kept per thread: OpenSSL 3 otherwise looks the
+// algorithm up in its provider tables and allocates a context on every call (a tenth of SendMessage's
+// instructions went there).
 std::string digest_hex(const EVP_MD* md, std::string_view data) {
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
+    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);  // the one-shot call, without the reuse
+  }
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string s;
   s.reserve(len * 2);
@@ -88,18 +97,12 @@ std::string encode_record(const json& header, std::string_view body) {
 // The record of a send without message attributes whose strings need no JSON escaping (the usual case),
 // written directly: the same header encode_record() writes for it, without building a json object first.
 // "" when the send does not qualify; the caller then builds the json.
-bool plain_json_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
-  });
-}
 std::string plain_record(std::string_view id, std::string_view md5, std::int64_t sent, const SendRequest& req,
                          bool fifo) {
   if (!req.message_attributes.empty()) return {};
   for (std::string_view v : {id, md5, std::string_view(req.sender_id), std::string_view(req.trace_header),
                              std::string_view(req.group_id), std::string_view(req.dedup_id)}) {
-    if (!plain_json_text(v)) return {};
+    if (!json_plain_text(v)) return {};
   }
   std::string h;
   h.reserve(96 + req.sender_id.size() + req.trace_header.size() + req.group_id.size() + req.dedup_id.size());
@@ -170,8 +173,14 @@ void heap_push(Heap& h, std::int64_t t, std::uint64_t seq) {
 
 // --- digests ---
 
-std::string md5_hex(std::string_view data) { return digest_hex(EVP_md5(), data); }
-std::string sha256_hex(std::string_view data) { return digest_hex(EVP_sha256(), data); }
+std::string md5_hex(std::string_view data) {
+  static const EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return digest_hex(md5 != nullptr ? md5 : EVP_md5(), data);
+}
+std::string sha256_hex(std::string_view data) {
+  static const EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return digest_hex(sha256 != nullptr ? sha256 : EVP_sha256(), data);
+}
 
 // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html
 // (calculating the MD5 message digest for message attributes): names sorted, each as length-prefixed

@@ -1,5 +1,8 @@
+#include <limits>
+
 #include <gtest/gtest.h>
 
+#include "protocol/codec_internal.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/xml.hpp"
 #include "test_util.hpp"
@@ -436,6 +439,34 @@ TEST(ProtocolValidate, CoralMessages) {
                       "set: [ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, SPECIFIC_ATTRIBUTES, COUNT]"),
       std::string::npos)
       << e->message;
+}
+
+// dump_json writes plain documents itself and leaves the rest to nlohmann: either way the bytes must be
+// nlohmann's dump(-1) with invalid UTF-8 replaced.
+TEST(DumpJson, SameBytesAsNlohmann) {
+  auto expect_same = [](const json& doc) {
+    EXPECT_EQ(detail::dump_json(doc), doc.dump(-1, ' ', false, json::error_handler_t::replace)) << doc.dump();
+  };
+  expect_same(json::object());
+  expect_same(json::array());
+  expect_same(nullptr);
+  expect_same({{"MD5OfMessageBody", "d41d8cd98f00b204e9800998ecf8427e"}, {"MessageId", "x-1"}});
+  expect_same({{"a", {1, -2, 3u, true, false, nullptr, json::array(), json::object()}},
+               {"b", {{"nested", {{"deep", "text"}}}}},
+               {"n", std::numeric_limits<std::int64_t>::min()},
+               {"u", std::numeric_limits<std::uint64_t>::max()}});
+  expect_same({{"f", 1.5}, {"g", 1e300}, {"h", -0.0}});                           // floats: nlohmann's path
+  expect_same({{"utf8", "caf\xc3\xa9"}, {"bad", std::string("\xff\xfe", 2)}});  // non-ASCII, invalid UTF-8
+  // Every byte value at every offset of a 20-byte string (the fast check reads 8 bytes at a time), in a
+  // value and in a key.
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text(20, 'a');
+      text[at] = static_cast<char>(c);
+      expect_same({{"k", text}});
+      expect_same({{text, 1}});
+    }
+  }
 }
 
 }  // namespace
