@@ -151,7 +151,8 @@ class NoSyncFileSystem final : public rocksdb::FileSystemWrapper {
 // Their prefix (the key without the sequence's 8 value bytes) names a memtable insert hint, so an insert
 // starts from where the owner's last one went instead of searching the skip list from its top: that search,
 // comparing long shared key prefixes at every level, was a fifth of SendMessage's instructions.
-// Any other key (and any key this misjudges) is inserted the ordinary way; a hint only ever saves work.
+// Other keys are inserted the ordinary way. A key this misjudges still lands in its place (a hint is only
+// where the search starts); it costs one more hint entry for the memtable's life.
 class SequentialTupleHint final : public rocksdb::SliceTransform {
  public:
   static constexpr std::size_t kU64 = 9;  // tag 0x11 and 8 bytes (key_codec.hpp)
