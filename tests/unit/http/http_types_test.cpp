@@ -17,6 +17,13 @@ TEST(Headers, CaseInsensitiveLookupKeepsRepeats) {
   EXPECT_EQ(h.get("x-multi"), "c");
   EXPECT_FALSE(h.find("absent").has_value());
   EXPECT_EQ(h.get("absent"), "");
+  // Only letters fold: '@' and '`', '[' and '{', '-' and '\r' differ by the same bit as A and a.
+  EXPECT_TRUE(Headers::iequals("X-Amz-Target", "x-amz-TARGET"));
+  EXPECT_FALSE(Headers::iequals("a@", "a`"));
+  EXPECT_FALSE(Headers::iequals("[", "{"));
+  EXPECT_FALSE(Headers::iequals("-", "\r"));
+  EXPECT_FALSE(Headers::iequals("ab", "abc"));
+  EXPECT_FALSE(Headers::iequals("\xc3", "\xe3"));
 }
 
 TEST(PercentCoding, DecodeAndEncode) {
